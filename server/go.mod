@@ -2,13 +2,16 @@ module github.com/hlsrelay/hlsrelay/server
 
 go 1.26
 
-require github.com/hlsrelay/hlsrelay/sdk-go v0.0.0
+require (
+	github.com/coder/websocket v1.8.15
+	github.com/golang-jwt/jwt/v5 v5.3.1
+	github.com/hlsrelay/hlsrelay/sdk-go v0.0.0
+	github.com/rs/zerolog v1.35.1
+)
 
 require (
-	github.com/coder/websocket v1.8.15 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
-	github.com/rs/zerolog v1.35.1 // indirect
 	golang.org/x/sys v0.29.0 // indirect
 )
 

@@ -1,0 +1,65 @@
+// Command hlsrelay is the hlsrelay relay node: a low-latency live-video relay
+// that speaks the HLS WebSocket CDN protocol.
+//
+// Settings come from flags, the environment and a .env file; run
+// `hlsrelay --help` for the list, or see docs/configuration.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hlsrelay/hlsrelay/server/internal/config"
+	"github.com/hlsrelay/hlsrelay/server/internal/relay"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	cfg, err := config.Load(args, os.Environ(), ".env")
+	if errors.Is(err, config.ErrHelp) {
+		_ = config.Usage(os.Stdout)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "hlsrelay: %v\n", err)
+		fmt.Fprintln(os.Stderr, "Run hlsrelay --help for the settings.")
+		return 2
+	}
+	log := relay.NewLogger(cfg.Log, os.Stderr)
+	for _, w := range cfg.Warnings() {
+		log.Warn().Msg(w)
+	}
+	r, err := relay.New(cfg, log)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot start")
+		return 1
+	}
+	if err := r.Listen(); err != nil {
+		log.Error().Err(err).Msg("cannot listen")
+		return 1
+	}
+	ev := log.Info()
+	if a := r.HTTPAddr(); a != nil {
+		ev = ev.Str("http", a.String())
+	}
+	if a := r.TLSAddr(); a != nil {
+		ev = ev.Str("https", a.String())
+	}
+	ev.Str("websocket_path", cfg.Server.WebSocketPath).Str("env_file", cfg.EnvFile).Msg("hlsrelay listening")
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := r.Serve(ctx); err != nil {
+		log.Error().Err(err).Msg("serve")
+		return 1
+	}
+	log.Info().Msg("hlsrelay stopped")
+	return 0
+}

@@ -1,0 +1,261 @@
+package config
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// A setting is one configuration key: its environment variable, flag,
+// default (as text, as it would be written in the environment), --help line
+// and type.
+type setting struct {
+	env    string
+	def    string
+	usage  string // one line for --help
+	group  string
+	compat bool // the existing server has this variable
+	secret bool // value never printed
+	val    value
+}
+
+// flagName is the setting's flag without dashes: the variable's name in
+// lower case with "_" replaced by "-".
+func (s *setting) flagName() string {
+	return strings.ReplaceAll(strings.ToLower(s.env), "_", "-")
+}
+
+func (s *setting) flag() string { return "--" + s.flagName() }
+
+func (s *setting) isBool() bool {
+	_, ok := s.val.(boolValue)
+	return ok
+}
+
+// display is how a value of this setting may appear in messages.
+func (s *setting) display(v string) string {
+	if s.secret && v != "" {
+		return "***"
+	}
+	if sv, ok := s.val.(stringValue); ok && sv.shape == "URL" {
+		return redactURL(v)
+	}
+	return v
+}
+
+// Setting groups, in --help order.
+const (
+	groupListeners = "HTTP and TLS listeners"
+	groupServer    = "Endpoints and shutdown"
+	groupLimits    = "Protocol limits and timeouts"
+	groupAuth      = "Authentication"
+	groupBuffer    = "Stream buffers and memory"
+	groupRegistry  = "Publish registry (Redis)"
+	groupRelay     = "Relay from an upstream node"
+	groupRateLimit = "Rate limit (per client IP address)"
+	groupLog       = "Logging"
+)
+
+var groups = []string{
+	groupListeners, groupServer, groupLimits, groupAuth, groupBuffer,
+	groupRegistry, groupRelay, groupRateLimit, groupLog,
+}
+
+func seconds(field func(*Config) *time.Duration) value {
+	return secondsValue{field: field}
+}
+
+func secondsOrZero(field func(*Config) *time.Duration) value {
+	return secondsValue{field: field, allowZero: true}
+}
+
+func text(shape string, check func(string) string, field func(*Config) *string) value {
+	return stringValue{field: field, shape: shape, check: check}
+}
+
+// settings is every setting, in --help order. Defaults are the existing
+// server's where it has the variable.
+var settings = []setting{
+	// Listeners.
+	{env: "HTTP_ENABLED", def: "YES", compat: true, group: groupListeners,
+		usage: "serve HTTP and ws:// on HTTP_PORT",
+		val:   boolValue(func(c *Config) *bool { return &c.HTTP.Enabled })},
+	{env: "HTTP_PORT", def: "80", compat: true, group: groupListeners,
+		usage: "port of the HTTP listener",
+		val:   portValue(func(c *Config) *int { return &c.HTTP.Port })},
+	{env: "HTTP_BIND_ADDRESS", def: "", compat: true, group: groupListeners,
+		usage: "IP address or host name the HTTP listener binds to (empty: all interfaces)",
+		val:   text("ADDRESS", checkHost, func(c *Config) *string { return &c.HTTP.BindAddress })},
+	{env: "TLS_ENABLED", def: "NO", compat: true, group: groupListeners,
+		usage: "serve HTTPS and wss:// on TLS_PORT (needs TLS_CERTIFICATE and TLS_PRIVATE_KEY)",
+		val:   boolValue(func(c *Config) *bool { return &c.TLS.Enabled })},
+	{env: "TLS_PORT", def: "443", compat: true, group: groupListeners,
+		usage: "port of the HTTPS listener",
+		val:   portValue(func(c *Config) *int { return &c.TLS.Port })},
+	{env: "TLS_BIND_ADDRESS", def: "", compat: true, group: groupListeners,
+		usage: "IP address or host name the HTTPS listener binds to (empty: all interfaces)",
+		val:   text("ADDRESS", checkHost, func(c *Config) *string { return &c.TLS.BindAddress })},
+	{env: "TLS_CERTIFICATE", def: "", compat: true, group: groupListeners,
+		usage: "path of the PEM certificate chain",
+		val:   text("FILE", nil, func(c *Config) *string { return &c.TLS.CertificateFile })},
+	{env: "TLS_PRIVATE_KEY", def: "", compat: true, group: groupListeners,
+		usage: "path of the PEM private key",
+		val:   text("FILE", nil, func(c *Config) *string { return &c.TLS.PrivateKeyFile })},
+	{env: "TLS_CHECK_RELOAD_SECONDS", def: "60", compat: true, group: groupListeners,
+		usage: "how often to check the certificate and key files for changes and reload them",
+		val:   seconds(func(c *Config) *time.Duration { return &c.TLS.CheckReloadInterval })},
+
+	// Endpoints and shutdown.
+	{env: "WEBSOCKET_PREFIX", def: "/", compat: true, group: groupServer,
+		usage: "path of the WebSocket endpoint",
+		val:   text("PATH", checkPath, func(c *Config) *string { return &c.Server.WebSocketPath })},
+	{env: "HEALTH_PATH", def: "/healthz", group: groupServer,
+		usage: "path of the health endpoint (200 while serving, 503 while draining)",
+		val:   text("PATH", checkPath, func(c *Config) *string { return &c.Server.HealthPath })},
+	{env: "EXTERNAL_WEBSOCKET_URL", def: "", compat: true, group: groupServer,
+		usage: "ws:// or wss:// URL other nodes use to reach this one (empty: detected from the network interfaces)",
+		val:   text("URL", checkWebSocketURL, func(c *Config) *string { return &c.Server.ExternalURL })},
+	{env: "SHUTDOWN_TIMEOUT_SECONDS", def: "10", group: groupServer,
+		usage: "on SIGTERM or SIGINT, how long connections may finish before they are closed (0: at once)",
+		val:   secondsOrZero(func(c *Config) *time.Duration { return &c.Server.ShutdownTimeout })},
+
+	// Protocol limits and timeouts.
+	{env: "MAX_BINARY_MESSAGE_SIZE", def: "52428800", compat: true, group: groupLimits,
+		usage: "largest binary message (one fragment) accepted, in bytes (52428800 is 50 MiB)",
+		val:   bytesValue(func(c *Config) *int64 { return &c.Limits.MaxBinaryMessageSize })},
+	{env: "MAX_TEXT_MESSAGE_SIZE", def: "16384", group: groupLimits,
+		usage: "largest text message accepted, in bytes",
+		val:   bytesValue(func(c *Config) *int64 { return &c.Limits.MaxTextMessageSize })},
+	{env: "FIRST_MESSAGE_TIMEOUT_SECONDS", def: "30", group: groupLimits,
+		usage: "a connection that sends no PUSH or PULL within this time is closed",
+		val:   seconds(func(c *Config) *time.Duration { return &c.Limits.FirstMessageTimeout })},
+	{env: "HEARTBEAT_INTERVAL_SECONDS", def: "30", group: groupLimits,
+		usage: "send a heartbeat (H) after this long without sending anything",
+		val:   seconds(func(c *Config) *time.Duration { return &c.Limits.HeartbeatInterval })},
+	{env: "HEARTBEAT_TIMEOUT_SECONDS", def: "60", group: groupLimits,
+		usage: "close a connection from which nothing arrived for this long",
+		val:   seconds(func(c *Config) *time.Duration { return &c.Limits.HeartbeatTimeout })},
+	{env: "WRITE_TIMEOUT_SECONDS", def: "10", group: groupLimits,
+		usage: "disconnect a viewer whose socket accepts no message for this long",
+		val:   seconds(func(c *Config) *time.Duration { return &c.Limits.WriteTimeout })},
+	{env: "PUBLISHER_GRACE_SECONDS", def: "10", group: groupLimits,
+		usage: "a stream stays live this long after its publisher's socket drops without CLOSE (0: ends at once)",
+		val:   secondsOrZero(func(c *Config) *time.Duration { return &c.Limits.PublisherGrace })},
+
+	// Authentication.
+	{env: "PULL_SECRET", def: "", compat: true, secret: true, group: groupAuth,
+		usage: "HS256 secret of PULL tokens (empty: pulls are NOT checked)",
+		val:   text("SECRET", nil, func(c *Config) *string { return &c.Auth.PullSecret })},
+	{env: "PUSH_SECRET", def: "", compat: true, secret: true, group: groupAuth,
+		usage: "HS256 secret of PUSH tokens (empty: pushes are NOT checked)",
+		val:   text("SECRET", nil, func(c *Config) *string { return &c.Auth.PushSecret })},
+	{env: "PUSH_ALLOWED", def: "YES", compat: true, group: groupAuth,
+		usage: "accept publishers on this node",
+		val:   boolValue(func(c *Config) *bool { return &c.Auth.PushAllowed })},
+	{env: "REQUIRE_SECRETS", def: "NO", group: groupAuth,
+		usage: "refuse to start with an empty PULL_SECRET, or an empty PUSH_SECRET while PUSH_ALLOWED",
+		val:   boolValue(func(c *Config) *bool { return &c.Auth.RequireSecrets })},
+
+	// Stream buffers and memory.
+	{env: "FRAGMENT_BUFFER_MAX_LENGTH", def: "10", compat: true, group: groupBuffer,
+		usage: "fragments a stream keeps for new viewers (at least 1)",
+		val:   countValue{field: func(c *Config) *int { return &c.Buffer.MaxFragments }, min: 1}},
+	{env: "STREAM_BUFFER_MAX_MB", def: "64", group: groupBuffer,
+		usage: "most bytes a stream keeps, in MiB; the oldest fragments go first",
+		val:   mibValue(func(c *Config) *int64 { return &c.Buffer.StreamMaxBytes })},
+	{env: "BUFFER_MEMORY_LIMITER_ENABLED", def: "NO", compat: true, group: groupBuffer,
+		usage: "bound the bytes of all streams together by BUFFER_MEMORY_LIMIT_MB",
+		val:   boolValue(func(c *Config) *bool { return &c.Buffer.MemoryLimiterEnabled })},
+	{env: "BUFFER_MEMORY_LIMIT_MB", def: "256", compat: true, group: groupBuffer,
+		usage: "most bytes all streams keep together, in MiB, when the limiter is enabled",
+		val:   mibValue(func(c *Config) *int64 { return &c.Buffer.MemoryLimitBytes })},
+
+	// Publish registry.
+	{env: "PUB_REG_REDIS_ENABLED", def: "NO", compat: true, group: groupRegistry,
+		usage: "announce published streams in Redis and look up other nodes' streams there",
+		val:   boolValue(func(c *Config) *bool { return &c.Registry.Enabled })},
+	{env: "PUB_REG_REDIS_HOST", def: "127.0.0.1", compat: true, group: groupRegistry,
+		usage: "Redis host name or IP address",
+		val: text("HOST", func(s string) string {
+			if p := checkHost(s); p != "" {
+				return p + "; set the port with PUB_REG_REDIS_PORT"
+			}
+			return ""
+		}, func(c *Config) *string { return &c.Registry.Host })},
+	{env: "PUB_REG_REDIS_PORT", def: "6379", compat: true, group: groupRegistry,
+		usage: "Redis port",
+		val:   portValue(func(c *Config) *int { return &c.Registry.Port })},
+	{env: "PUB_REG_REDIS_PASSWORD", def: "", compat: true, secret: true, group: groupRegistry,
+		usage: "Redis password (empty: none)",
+		val:   text("SECRET", nil, func(c *Config) *string { return &c.Registry.Password })},
+	{env: "PUB_REG_REDIS_USE_TLS", def: "NO", compat: true, group: groupRegistry,
+		usage: "connect to Redis over TLS",
+		val:   boolValue(func(c *Config) *bool { return &c.Registry.UseTLS })},
+	{env: "PUB_REG_REFRESH_INTERVAL_SECONDS", def: "60", compat: true, group: groupRegistry,
+		usage: "how often a publishing node refreshes its entries; entries expire after twice this",
+		val:   seconds(func(c *Config) *time.Duration { return &c.Registry.RefreshInterval })},
+
+	// Relay.
+	{env: "RELAY_FROM_ENABLED", def: "NO", compat: true, group: groupRelay,
+		usage: "pull streams this node cannot find elsewhere from RELAY_FROM_URL",
+		val:   boolValue(func(c *Config) *bool { return &c.Relay.FromEnabled })},
+	{env: "RELAY_FROM_URL", def: "", compat: true, group: groupRelay,
+		usage: "ws:// or wss:// URL of the upstream node",
+		val:   text("URL", checkWebSocketURL, func(c *Config) *string { return &c.Relay.FromURL })},
+	{env: "RELAY_INACTIVITY_PERIOD_SEC", def: "30", compat: true, group: groupRelay,
+		usage: "close a relayed stream that has had no viewers for this long",
+		val:   seconds(func(c *Config) *time.Duration { return &c.Relay.InactivityPeriod })},
+
+	// Rate limit.
+	{env: "RATE_LIMIT_ENABLED", def: "NO", compat: true, group: groupRateLimit,
+		usage: "limit connections and requests per client IP address",
+		val:   boolValue(func(c *Config) *bool { return &c.RateLimit.Enabled })},
+	{env: "RATE_LIMIT_WHITELIST", def: "", compat: true, group: groupRateLimit,
+		usage: "comma-separated IP addresses and CIDR ranges exempt from the limits",
+		val:   prefixListValue(func(c *Config) *[]netip.Prefix { return &c.RateLimit.Whitelist })},
+	{env: "RATE_LIMIT_CONNECTIONS", def: "0", compat: true, group: groupRateLimit,
+		usage: "most open connections per IP address (0: no limit)",
+		val:   countValue{field: func(c *Config) *int { return &c.RateLimit.MaxConnections }}},
+	{env: "RATE_LIMIT_REQ_PER_SEC", def: "0", compat: true, group: groupRateLimit,
+		usage: "most requests per second per IP address (0: no limit)",
+		val:   countValue{field: func(c *Config) *int { return &c.RateLimit.RequestsPerSecond }}},
+	{env: "RATE_LIMIT_REQ_BURST", def: "0", compat: true, group: groupRateLimit,
+		usage: "requests an IP address may make above the rate before it must wait",
+		val:   countValue{field: func(c *Config) *int { return &c.RateLimit.RequestBurst }}},
+	{env: "RATE_LIMIT_REQ_CLEANUP", def: "10", compat: true, group: groupRateLimit,
+		usage: "how often idle request counters are dropped, in seconds",
+		val:   seconds(func(c *Config) *time.Duration { return &c.RateLimit.CleanupInterval })},
+
+	// Logging.
+	{env: "LOG_ERROR", def: "YES", compat: true, group: groupLog,
+		usage: "log errors",
+		val:   boolValue(func(c *Config) *bool { return &c.Log.Error })},
+	{env: "LOG_WARNING", def: "YES", compat: true, group: groupLog,
+		usage: "log warnings",
+		val:   boolValue(func(c *Config) *bool { return &c.Log.Warning })},
+	{env: "LOG_INFO", def: "YES", compat: true, group: groupLog,
+		usage: "log informational messages",
+		val:   boolValue(func(c *Config) *bool { return &c.Log.Info })},
+	{env: "LOG_REQUESTS", def: "YES", compat: true, group: groupLog,
+		usage: "log one info line per HTTP request (needs LOG_INFO)",
+		val:   boolValue(func(c *Config) *bool { return &c.Log.Requests })},
+	{env: "LOG_DEBUG", def: "NO", compat: true, group: groupLog,
+		usage: "log debug messages",
+		val:   boolValue(func(c *Config) *bool { return &c.Log.Debug })},
+	{env: "LOG_TRACE", def: "NO", compat: true, group: groupLog,
+		usage: "log trace messages (very verbose)",
+		val:   boolValue(func(c *Config) *bool { return &c.Log.Trace })},
+	{env: "LOG_FORMAT", def: "json", group: groupLog,
+		usage: "json (one object per line) or console (for people)",
+		val:   enumValue{field: func(c *Config) *string { return &c.Log.Format }, options: []string{"json", "console"}, what: "log format"}},
+}
+
+// lookupSetting finds a setting by its environment variable.
+func lookupSetting(env string) *setting {
+	for i := range settings {
+		if settings[i].env == env {
+			return &settings[i]
+		}
+	}
+	return nil
+}

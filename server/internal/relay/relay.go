@@ -1,0 +1,181 @@
+// Package relay assembles a relay node from its configuration: the hub, the
+// authorizer, the session manager and the HTTP(S) listeners.
+package relay
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hlsrelay/hlsrelay/server/internal/config"
+	"github.com/hlsrelay/hlsrelay/server/internal/httpserver"
+	"github.com/hlsrelay/hlsrelay/server/internal/hub"
+	"github.com/hlsrelay/hlsrelay/server/internal/policy"
+	"github.com/hlsrelay/hlsrelay/server/internal/session"
+)
+
+// Relay is one relay node.
+type Relay struct {
+	cfg      config.Config
+	log      zerolog.Logger
+	hub      *hub.Hub
+	sessions *session.Manager
+	handler  *httpserver.Handler
+	draining atomic.Bool
+
+	httpListener net.Listener
+	tlsListener  net.Listener
+	certs        *certReloader
+}
+
+// New builds a relay node; Listen and Serve start it.
+func New(cfg config.Config, log zerolog.Logger) (*Relay, error) {
+	r := &Relay{cfg: cfg, log: log}
+	r.hub = hub.New(hub.Config{
+		RingLength:     cfg.Buffer.MaxFragments,
+		StreamMaxBytes: cfg.Buffer.StreamMaxBytes,
+		TotalMaxBytes:  cfg.Buffer.GlobalMaxBytes(),
+		PublisherGrace: cfg.Limits.PublisherGrace,
+	})
+	r.sessions = session.NewManager(session.Config{
+		Hub: r.hub,
+		Authorizer: &policy.JWT{
+			PullSecret:  cfg.Auth.PullSecret,
+			PushSecret:  cfg.Auth.PushSecret,
+			PushAllowed: cfg.Auth.PushAllowed,
+		},
+		Log:                 log,
+		LogRequests:         cfg.Log.Requests,
+		MaxTextSize:         cfg.Limits.MaxTextMessageSize,
+		MaxBinarySize:       cfg.Limits.MaxBinaryMessageSize,
+		FirstMessageTimeout: cfg.Limits.FirstMessageTimeout,
+		HeartbeatInterval:   cfg.Limits.HeartbeatInterval,
+		HeartbeatTimeout:    cfg.Limits.HeartbeatTimeout,
+		WriteTimeout:        cfg.Limits.WriteTimeout,
+	})
+	r.handler = &httpserver.Handler{
+		WebSocketPath: cfg.Server.WebSocketPath,
+		HealthPath:    cfg.Server.HealthPath,
+		Sessions:      r.sessions,
+		Log:           log,
+		Ready:         func() bool { return !r.draining.Load() },
+	}
+	if cfg.TLS.Enabled {
+		certs, err := newCertReloader(cfg.TLS.CertificateFile, cfg.TLS.PrivateKeyFile, cfg.TLS.CheckReloadInterval, log)
+		if err != nil {
+			return nil, err
+		}
+		r.certs = certs
+	}
+	return r, nil
+}
+
+// Hub returns the node's streams.
+func (r *Relay) Hub() *hub.Hub { return r.hub }
+
+// Listen opens the configured listeners, so that an address in use is
+// reported before anything is served.
+func (r *Relay) Listen() error {
+	if r.cfg.HTTP.Enabled {
+		l, err := net.Listen("tcp", r.cfg.HTTP.Addr())
+		if err != nil {
+			return fmt.Errorf("HTTP listener (HTTP_BIND_ADDRESS, HTTP_PORT): %w", err)
+		}
+		r.httpListener = l
+	}
+	if r.cfg.TLS.Enabled {
+		l, err := net.Listen("tcp", r.cfg.TLS.Addr())
+		if err != nil {
+			r.closeListeners()
+			return fmt.Errorf("TLS listener (TLS_BIND_ADDRESS, TLS_PORT): %w", err)
+		}
+		r.tlsListener = tls.NewListener(l, &tls.Config{
+			MinVersion:     tls.VersionTLS12,
+			GetCertificate: r.certs.certificate,
+		})
+	}
+	return nil
+}
+
+func (r *Relay) closeListeners() {
+	for _, l := range []net.Listener{r.httpListener, r.tlsListener} {
+		if l != nil {
+			l.Close()
+		}
+	}
+}
+
+// HTTPAddr returns the plain HTTP listener's address, or nil.
+func (r *Relay) HTTPAddr() net.Addr { return addr(r.httpListener) }
+
+// TLSAddr returns the TLS listener's address, or nil.
+func (r *Relay) TLSAddr() net.Addr { return addr(r.tlsListener) }
+
+func addr(l net.Listener) net.Addr {
+	if l == nil {
+		return nil
+	}
+	return l.Addr()
+}
+
+// Serve serves until ctx is done, then shuts down: it stops accepting,
+// closes every connection within ShutdownTimeout and returns.
+func (r *Relay) Serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { r.sessions.Run(ctx) })
+	if r.certs != nil {
+		wg.Go(func() { r.certs.run(ctx) })
+	}
+	servers := make([]*http.Server, 0, 2)
+	errs := make(chan error, 2)
+	for _, l := range []net.Listener{r.httpListener, r.tlsListener} {
+		if l == nil {
+			continue
+		}
+		srv := r.newHTTPServer()
+		servers = append(servers, srv)
+		go func() { errs <- srv.Serve(l) }()
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errs:
+	}
+	r.shutdown(servers)
+	cancel()
+	wg.Wait()
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		return nil
+	}
+	return serveErr
+}
+
+func (r *Relay) newHTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           r.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          newStdLogger(r.log),
+	}
+}
+
+func (r *Relay) shutdown(servers []*http.Server) {
+	r.draining.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Server.ShutdownTimeout)
+	defer cancel()
+	for _, srv := range servers {
+		_ = srv.Shutdown(ctx) // hijacked WebSockets are not waited for here
+	}
+	r.sessions.CloseAll(ctx)
+}

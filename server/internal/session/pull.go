@@ -1,0 +1,89 @@
+package session
+
+import (
+	"errors"
+
+	"github.com/coder/websocket"
+
+	"github.com/hlsrelay/hlsrelay/sdk-go/protocol"
+	"github.com/hlsrelay/hlsrelay/server/internal/hub"
+	"github.com/hlsrelay/hlsrelay/server/internal/policy"
+)
+
+var closeMessage = []byte(protocol.TypeClose)
+
+func (s *session) runPull(msg protocol.Message) error {
+	req, err := protocol.ParsePull(msg)
+	if err != nil {
+		return &protocol.Error{Code: protocol.CodeProtocol, Message: err.Error()}
+	}
+	if err := s.authorize(policy.Pull, req.Stream, req.Auth); err != nil {
+		return err
+	}
+	s.ext = req.Ext
+	start := hub.Start{MaxInitial: req.MaxInitialFragments, Epoch: req.Resume.Epoch, After: req.Resume.After}
+	sub, err := s.m.cfg.Hub.Subscribe(req.Stream, start, s)
+	if errors.Is(err, hub.ErrNotFound) {
+		// The base protocol's answer for a stream found nowhere.
+		if err := s.writeText(protocol.AppendOK(nil, protocol.OK{Ext: req.Ext})); err != nil {
+			return err
+		}
+		s.WriteEnd()
+		return errClosed
+	}
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	if err := s.writeText(protocol.AppendOK(nil, protocol.OK{Ext: req.Ext, Epoch: sub.Epoch()})); err != nil {
+		return err
+	}
+	s.started.Store(true)
+	sub.Start()
+	return s.receiveViewerMessages()
+}
+
+// receiveViewerMessages reads what a viewer may send after OK: heartbeats,
+// or CLOSE when it leaves.
+func (s *session) receiveViewerMessages() error {
+	for {
+		typ, body, err := s.readMessage(s.m.cfg.HeartbeatTimeout, nil)
+		if err != nil {
+			return err
+		}
+		if typ == websocket.MessageBinary {
+			return protocolError("a viewer may not send binary messages")
+		}
+		msg, err := parse(body)
+		if err != nil {
+			return err
+		}
+		switch msg.Type {
+		case protocol.TypeHeartbeat:
+		case protocol.TypeClose:
+			s.conn.Close(websocket.StatusNormalClosure, "")
+			return errClosed
+		default:
+			return protocolError("unexpected %s from a viewer", msg.Type)
+		}
+	}
+}
+
+// WriteFragment implements hub.Sink: the F message and its binary, written
+// back to back under one deadline.
+func (s *session) WriteFragment(f *hub.Fragment, disc bool) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := s.writeLocked(websocket.MessageText, f.Header(s.ext, disc)); err != nil {
+		return err
+	}
+	return s.writeLocked(websocket.MessageBinary, f.Data)
+}
+
+// WriteEnd implements hub.Sink: CLOSE, then the socket closes.
+func (s *session) WriteEnd() {
+	if err := s.writeText(closeMessage); err != nil {
+		return
+	}
+	s.conn.Close(websocket.StatusNormalClosure, "")
+}
