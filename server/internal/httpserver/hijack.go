@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+
+	"github.com/hlsrelay/hlsrelay/server/internal/wsconn"
 )
 
 // hijackBufferSize sizes the buffers the WebSocket library keeps for the
@@ -18,11 +20,11 @@ import (
 const hijackBufferSize = 256
 
 // smallBufferWriter wraps a ResponseWriter so that the WebSocket library
-// gets small bufio buffers when it hijacks the connection, and so that the
-// session can reach the net.Conn for deadlines.
+// gets small bufio buffers when it hijacks the connection, and writes
+// through a wsconn.Conn that the session can cork and set deadlines on.
 type smallBufferWriter struct {
 	http.ResponseWriter
-	conn net.Conn
+	conn *wsconn.Conn
 }
 
 // Unwrap lets http.ResponseController reach the original writer.
@@ -30,7 +32,7 @@ func (w *smallBufferWriter) Unwrap() http.ResponseWriter { return w.ResponseWrit
 
 // Hijack implements http.Hijacker.
 func (w *smallBufferWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	raw, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, fmt.Errorf("hijack: %w", err)
 	}
@@ -38,14 +40,11 @@ func (w *smallBufferWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	// net/http's reader. The WebSocket library keeps only what the returned
 	// reader has buffered, so buffer them there.
 	early, _ := brw.Reader.Peek(brw.Reader.Buffered())
+	conn := wsconn.New(raw)
 	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn), max(hijackBufferSize, len(early)))
 	if _, err := br.Peek(len(early)); err != nil {
 		conn.Close()
 		return nil, nil, fmt.Errorf("hijack: keep early bytes: %w", err)
-	}
-	if err := brw.Writer.Flush(); err != nil {
-		conn.Close()
-		return nil, nil, fmt.Errorf("flush handshake: %w", err)
 	}
 	w.conn = conn
 	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, hijackBufferSize)), nil

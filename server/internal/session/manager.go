@@ -5,7 +5,6 @@ package session
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/hlsrelay/hlsrelay/server/internal/hub"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
+	"github.com/hlsrelay/hlsrelay/server/internal/wsconn"
 )
 
 // Config is what sessions need. Zero durations and sizes take the defaults
@@ -79,8 +79,9 @@ func NewManager(cfg Config) *Manager {
 
 // Serve runs the protocol on an accepted WebSocket in a new goroutine and
 // returns at once, so the HTTP handler's goroutine (and its large stack) is
-// released. netConn is the connection under conn, used for deadlines.
-func (m *Manager) Serve(conn *websocket.Conn, netConn net.Conn, r *http.Request) {
+// released. netConn is the connection under conn, used for deadlines and to
+// coalesce a fragment's frames into one write.
+func (m *Manager) Serve(conn *websocket.Conn, netConn *wsconn.Conn, r *http.Request) {
 	s := &session{m: m, conn: conn, netConn: netConn, remote: r.RemoteAddr, header: r.Header, query: r.URL.Query()}
 	s.lastWrite.Store(time.Now().UnixNano())
 	m.mu.Lock()

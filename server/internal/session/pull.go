@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"errors"
 
 	"github.com/coder/websocket"
@@ -70,14 +71,21 @@ func (s *session) receiveViewerMessages() error {
 }
 
 // WriteFragment implements hub.Sink: the F message and its binary, written
-// back to back under one deadline.
+// back to back under one deadline and, corked, in one system call.
 func (s *session) WriteFragment(f *hub.Fragment, disc bool) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if err := s.writeLocked(websocket.MessageText, f.Header(s.ext, disc)); err != nil {
+	return s.writeLocked(func() error {
+		s.netConn.Cork()
+		err := s.conn.Write(context.Background(), websocket.MessageText, f.Header(s.ext, disc))
+		if err == nil {
+			err = s.conn.Write(context.Background(), websocket.MessageBinary, f.Data)
+		}
+		if uerr := s.netConn.Uncork(); err == nil {
+			err = uerr
+		}
 		return err
-	}
-	return s.writeLocked(websocket.MessageBinary, f.Data)
+	})
 }
 
 // WriteEnd implements hub.Sink: CLOSE, then the socket closes.

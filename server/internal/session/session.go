@@ -19,6 +19,7 @@ import (
 
 	"github.com/hlsrelay/hlsrelay/sdk-go/protocol"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
+	"github.com/hlsrelay/hlsrelay/server/internal/wsconn"
 )
 
 // session is one WebSocket connection. Its reader runs in run(); writes
@@ -27,7 +28,7 @@ import (
 type session struct {
 	m       *Manager
 	conn    *websocket.Conn
-	netConn net.Conn
+	netConn *wsconn.Conn
 	remote  string
 	header  http.Header
 	query   url.Values
@@ -185,12 +186,16 @@ func protocolError(format string, args ...any) error {
 func (s *session) writeText(b []byte) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	return s.writeLocked(websocket.MessageText, b)
+	return s.writeLocked(func() error {
+		return s.conn.Write(context.Background(), websocket.MessageText, b)
+	})
 }
 
-func (s *session) writeLocked(typ websocket.MessageType, b []byte) error {
+// writeLocked runs write under one write deadline; the caller holds wmu. A
+// failed write closes the connection.
+func (s *session) writeLocked(write func() error) error {
 	_ = s.netConn.SetWriteDeadline(time.Now().Add(s.m.cfg.WriteTimeout))
-	err := s.conn.Write(context.Background(), typ, b)
+	err := write()
 	// A stale deadline would fail the library's own control frames later.
 	_ = s.netConn.SetWriteDeadline(time.Time{})
 	if err != nil {
@@ -206,5 +211,7 @@ var heartbeatMessage = []byte(protocol.TypeHeartbeat)
 // heartbeat sends H; the caller holds wmu, heartbeat releases it.
 func (s *session) heartbeat() {
 	defer s.wmu.Unlock()
-	_ = s.writeLocked(websocket.MessageText, heartbeatMessage)
+	_ = s.writeLocked(func() error {
+		return s.conn.Write(context.Background(), websocket.MessageText, heartbeatMessage)
+	})
 }

@@ -1,0 +1,49 @@
+# hlsrelay: the README's commands. `make demo` runs the product, `make test`
+# runs every test (installing what the tests need first).
+
+GO        ?= go
+BIN       := bin
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GO_PKGS   := ./server/... ./sdk-go/... ./tools/...
+TOOLS     := publish token bench pull
+
+.PHONY: all build demo test test-go lint deps fuzz bench clean
+
+all: build
+
+## build: the relay as bin/hlsrelay and the tools beside it
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/hlsrelay ./server/cmd/hlsrelay
+	@for t in $(TOOLS); do $(GO) build -o $(BIN)/$$t ./tools/cmd/$$t || exit 1; done
+
+## demo: a relay with demo secrets and the sample stream published in a loop
+demo: build
+	./scripts/demo.sh
+
+## test: install test dependencies, check formatting and vet, run every test
+test: deps lint test-go
+
+deps:
+	./scripts/install-test-deps.sh
+
+lint:
+	@out=$$(gofmt -l server sdk-go tools); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(GO_PKGS)
+	$(GO) run $(STATICCHECK) $(GO_PKGS)
+
+test-go:
+	$(GO) test -race -timeout 20m $(GO_PKGS)
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./sdk-go/protocol -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./server/internal/config -run '^$$' -fuzz '^FuzzParseDotenv$$' -fuzztime $(FUZZTIME)
+
+## bench: Go benchmarks of the hot paths (the load figures come from bin/bench, see docs/benchmarks.md)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./server/internal/hub/ ./sdk-go/protocol/
+
+clean:
+	rm -rf $(BIN)

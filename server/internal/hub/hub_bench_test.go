@@ -1,0 +1,44 @@
+package hub
+
+import (
+	"strconv"
+	"sync"
+	"testing"
+)
+
+// countingSink counts deliveries; it never blocks.
+type countingSink struct {
+	wg *sync.WaitGroup
+}
+
+func (s countingSink) WriteFragment(*Fragment, bool) error { s.wg.Done(); return nil }
+func (s countingSink) WriteEnd()                           {}
+
+// BenchmarkFanOut measures the hub's own cost of delivering one fragment to
+// N subscribers (socket writes excluded): append, wake-ups, cursor moves.
+func BenchmarkFanOut(b *testing.B) {
+	for _, n := range []int{1, 200, 5000} {
+		b.Run(strconv.Itoa(n)+"-subscribers", func(b *testing.B) {
+			h := New(Config{RingLength: 10})
+			pub, _ := h.Publish("s")
+			var wg sync.WaitGroup
+			for i := 0; i < n; i++ {
+				sub, err := h.Subscribe("s", Start{MaxInitial: 0}, countingSink{&wg})
+				if err != nil {
+					b.Fatal(err)
+				}
+				sub.Start()
+				defer sub.Close()
+			}
+			data := make([]byte, 250_000)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				wg.Add(n)
+				pub.Append(Input{Duration: 0.1, Data: data})
+				wg.Wait()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/delivery")
+		})
+	}
+}
