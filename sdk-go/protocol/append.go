@@ -53,6 +53,8 @@ func AppendOK(dst []byte, ok OK) []byte {
 
 // AppendFragment appends the F message for f to dst. With ext false only the
 // base protocol's duration is written, exactly as base clients expect.
+// f.Duration must be finite and not negative, and f.Seq and f.Time at most
+// MaxInteger, or the message does not parse.
 func AppendFragment(dst []byte, f Fragment, ext bool) []byte {
 	w := paramWriter{buf: append(dst, TypeFragment+":"...)}
 	w.addFloat("duration", f.Duration)

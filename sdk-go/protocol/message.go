@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Message types. Types are matched case-insensitively on the wire; Parse
@@ -19,9 +20,15 @@ const (
 	TypeError     = "E"
 )
 
-// MaxStreamIDLength is the longest stream id, in characters, that the
-// protocol allows.
+// MaxStreamIDLength is the longest stream id, in characters (Unicode code
+// points), that the protocol allows.
 const MaxStreamIDLength = 255
+
+// MaxInteger is the largest value of an integer parameter (seq, after, next,
+// time, max_initial_fragments, ext): 2^53-1, the largest integer that a
+// JavaScript number holds exactly, so browser clients read every value the
+// relay writes without rounding.
+const MaxInteger = 1<<53 - 1
 
 // ErrMalformed is wrapped by every error Parse and the typed decoders return
 // for input that does not follow the protocol.
@@ -35,7 +42,9 @@ type Message struct {
 	Params url.Values
 }
 
-// Parse decodes a text message of the form TYPE or TYPE:query.
+// Parse decodes a text message of the form TYPE or TYPE:query. Both "+" and
+// "%20" decode to a space. Parameter names and values must decode to valid
+// UTF-8; a bad percent escape or a ";" separator is malformed.
 func Parse(text []byte) (Message, error) {
 	s := string(text)
 	typ, query, _ := strings.Cut(s, ":")
@@ -54,7 +63,21 @@ func Parse(text []byte) (Message, error) {
 		if err != nil {
 			return Message{}, fmt.Errorf("%w: %s parameters: %v", ErrMalformed, m.Type, err)
 		}
-		m.Params = params
+		for k, vs := range params {
+			if !utf8.ValidString(k) {
+				return Message{}, fmt.Errorf("%w: %s parameter name %q is not valid UTF-8", ErrMalformed, m.Type, truncate(k))
+			}
+			for _, v := range vs {
+				if !utf8.ValidString(v) {
+					return Message{}, fmt.Errorf("%w: %s parameter %q is not valid UTF-8", ErrMalformed, m.Type, truncate(k))
+				}
+			}
+		}
+		// "TYPE:&" has no parameters: keep Params nil, as for "TYPE", so
+		// that a message and its re-encoding compare equal.
+		if len(params) > 0 {
+			m.Params = params
+		}
 	}
 	return m, nil
 }
@@ -86,9 +109,15 @@ func (m Message) String() string {
 	return string(m.AppendText(nil))
 }
 
+// truncate shortens s for an error message, cutting at a rune boundary.
 func truncate(s string) string {
-	if len(s) > 32 {
-		return s[:32] + "..."
+	const limit = 32
+	if len(s) <= limit {
+		return s
 	}
-	return s
+	i := limit
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "..."
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -29,7 +30,8 @@ type Pull struct {
 	// (only_source=true); relays set it when they pull from each other.
 	OnlySource bool
 	// MaxInitialFragments bounds how many buffered fragments are sent first.
-	// -1 (the parameter is absent) means all buffered fragments.
+	// -1 (the parameter is absent) means all buffered fragments; any other
+	// negative value is written as absent too.
 	MaxInitialFragments int
 	// Ext asks for protocol extensions (ext=1).
 	Ext bool
@@ -46,7 +48,8 @@ type Resume struct {
 
 // OK accepts a PUSH or PULL. With extensions it names the stream instance
 // (Epoch) and, for a publisher, the sequence number the relay assigns to the
-// next fragment (Next).
+// next fragment (Next). Without Ext, Epoch and Next are neither written nor
+// read: a base OK carries no parameters.
 type OK struct {
 	Ext     bool
 	Epoch   string
@@ -56,7 +59,7 @@ type OK struct {
 
 // Fragment is the F message that precedes each binary fragment.
 type Fragment struct {
-	// Duration in seconds.
+	// Duration in seconds: finite and not negative.
 	Duration float64
 	// Seq is the per-stream sequence number (extension), valid if HasSeq.
 	Seq    uint64
@@ -85,11 +88,15 @@ const (
 )
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("relay error %s: %s", e.Code, e.Message)
+	if e.Message == "" {
+		return "relay error " + e.Code
+	}
+	return "relay error " + e.Code + ": " + e.Message
 }
 
 // ValidateStreamID reports whether id is a valid stream id: 1 to 255
-// characters of valid UTF-8 without control characters.
+// characters (code points) of valid UTF-8 without control characters
+// (U+0000-U+001F, U+007F-U+009F).
 func ValidateStreamID(id string) error {
 	if id == "" {
 		return fmt.Errorf("%w: empty stream id", ErrMalformed)
@@ -100,7 +107,7 @@ func ValidateStreamID(id string) error {
 	if n := utf8.RuneCountInString(id); n > MaxStreamIDLength {
 		return fmt.Errorf("%w: stream id has %d characters, the limit is %d", ErrMalformed, n, MaxStreamIDLength)
 	}
-	if strings.ContainsFunc(id, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if strings.ContainsFunc(id, unicode.IsControl) {
 		return fmt.Errorf("%w: stream id contains a control character", ErrMalformed)
 	}
 	return nil
@@ -115,9 +122,11 @@ func ParsePush(m Message) (Push, error) {
 	if err := ValidateStreamID(p.Stream); err != nil {
 		return Push{}, err
 	}
-	ext, err := parseExt(m)
-	p.Ext = ext
-	return p, err
+	var err error
+	if p.Ext, err = parseExt(m); err != nil {
+		return Push{}, err
+	}
+	return p, nil
 }
 
 // ParsePull decodes a PULL message and validates its stream id.
@@ -134,18 +143,18 @@ func ParsePull(m Message) (Pull, error) {
 		return Pull{}, err
 	}
 	if v := m.Get("max_initial_fragments"); v != "" {
-		n, convErr := strconv.Atoi(v)
-		if convErr != nil || n < 0 {
+		n, ok := parseInteger(v)
+		if !ok {
 			return Pull{}, fmt.Errorf("%w: max_initial_fragments %q is not a non-negative integer", ErrMalformed, truncate(v))
 		}
-		p.MaxInitialFragments = n
+		p.MaxInitialFragments = int(min(n, math.MaxInt)) // clamped on 32-bit platforms
 	}
 	if p.Ext, err = parseExt(m); err != nil {
 		return Pull{}, err
 	}
 	if epoch := m.Get("epoch"); epoch != "" && p.Ext {
-		after, convErr := strconv.ParseUint(m.Get("after"), 10, 64)
-		if convErr != nil {
+		after, ok := parseInteger(m.Get("after"))
+		if !ok {
 			return Pull{}, fmt.Errorf("%w: after %q is not a sequence number", ErrMalformed, truncate(m.Get("after")))
 		}
 		p.Resume = Resume{Epoch: epoch, After: after}
@@ -162,9 +171,14 @@ func ParseOK(m Message) (OK, error) {
 	if err != nil {
 		return OK{}, err
 	}
-	ok := OK{Ext: ext, Epoch: m.Get("epoch")}
+	if !ext {
+		// Extension parameters are meaningful only with ext.
+		return OK{}, nil
+	}
+	ok := OK{Ext: true, Epoch: m.Get("epoch")}
 	if v := m.Get("next"); v != "" {
-		if ok.Next, err = strconv.ParseUint(v, 10, 64); err != nil {
+		var valid bool
+		if ok.Next, valid = parseInteger(v); !valid {
 			return OK{}, fmt.Errorf("%w: next %q is not a sequence number", ErrMalformed, truncate(v))
 		}
 		ok.HasNext = true
@@ -178,22 +192,25 @@ func ParseFragment(m Message) (Fragment, error) {
 		return Fragment{}, err
 	}
 	var f Fragment
-	d, err := strconv.ParseFloat(m.Get("duration"), 64)
-	if err != nil || math.IsNaN(d) || math.IsInf(d, 0) || d < 0 {
+	d, ok := parseSeconds(m.Get("duration"))
+	if !ok {
 		return Fragment{}, fmt.Errorf("%w: duration %q is not a non-negative number of seconds", ErrMalformed, truncate(m.Get("duration")))
 	}
 	f.Duration = d
 	if v := m.Get("seq"); v != "" {
-		if f.Seq, err = strconv.ParseUint(v, 10, 64); err != nil {
+		if f.Seq, ok = parseInteger(v); !ok {
 			return Fragment{}, fmt.Errorf("%w: seq %q is not a sequence number", ErrMalformed, truncate(v))
 		}
 		f.HasSeq = true
 	}
 	if v := m.Get("time"); v != "" {
-		if f.Time, err = strconv.ParseInt(v, 10, 64); err != nil || f.Time < 0 {
+		t, ok := parseInteger(v)
+		if !ok {
 			return Fragment{}, fmt.Errorf("%w: time %q is not Unix milliseconds", ErrMalformed, truncate(v))
 		}
+		f.Time = int64(t)
 	}
+	var err error
 	if f.Disc, err = parseBool(m, "disc"); err != nil {
 		return Fragment{}, err
 	}
@@ -232,9 +249,68 @@ func parseExt(m Message) (bool, error) {
 	if v == "" {
 		return false, nil
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
+	n, ok := parseInteger(v)
+	if !ok {
 		return false, fmt.Errorf("%w: ext %q is not a version number", ErrMalformed, truncate(v))
 	}
 	return n >= 1, nil
+}
+
+// parseInteger reads an integer parameter: decimal digits only (no sign, no
+// spaces), at most MaxInteger. Every codec reads the same strings the same
+// way, whatever its language's own number parser accepts.
+func parseInteger(s string) (uint64, bool) {
+	if s == "" || len(s) > 32 {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n > MaxInteger {
+		return 0, false
+	}
+	return n, true
+}
+
+// parseSeconds reads a duration: a plain decimal number ("1", "0.5", ".5",
+// "2.", "1e-3"), finite and not negative. Signs, hexadecimal floats,
+// underscores, "Inf" and "NaN" are refused.
+func parseSeconds(s string) (float64, bool) {
+	i, digits := 0, 0
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i, digits = i+1, digits+1
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i, digits = i+1, digits+1
+		}
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return 0, false
+		}
+	}
+	if i != len(s) {
+		return 0, false
+	}
+	d, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(d, 0) {
+		return 0, false
+	}
+	return d, true
 }

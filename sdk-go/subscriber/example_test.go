@@ -1,0 +1,49 @@
+package subscriber_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"os"
+	"time"
+
+	"github.com/hlsrelay/hlsrelay/sdk-go/protocol"
+	"github.com/hlsrelay/hlsrelay/sdk-go/subscriber"
+)
+
+// Watching a stream until it ends, measuring latency from the publish time
+// that relays with the extensions send.
+func Example() {
+	sub, err := subscriber.New(subscriber.Options{
+		URL:                 "wss://relay.example.com/",
+		Stream:              "room1/cam/1280x720-30~2000",
+		Secret:              os.Getenv("PULL_SECRET"),
+		MaxInitialFragments: 1, // start at the newest buffered fragment
+		OnError:             func(err error) { log.Print(err) },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sub.Close()
+
+	for {
+		f, err := sub.Next(context.Background())
+		var relayErr *protocol.Error
+		switch {
+		case errors.Is(err, io.EOF):
+			log.Print("the stream ended")
+			return
+		case errors.As(err, &relayErr):
+			log.Fatalf("refused: %s", relayErr.Message)
+		case err != nil:
+			log.Fatal(err)
+		}
+		if f.Disc {
+			log.Print("discontinuity: reset the decoder")
+		}
+		if !f.Time.IsZero() {
+			log.Printf("fragment %d: %d bytes, latency %v", f.Seq, len(f.Data), time.Since(f.Time))
+		}
+	}
+}
