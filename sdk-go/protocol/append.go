@@ -9,6 +9,9 @@ func AppendPush(dst []byte, p Push) []byte {
 	w.add("auth", p.Auth)
 	if p.Ext {
 		w.addInt("ext", ExtVersion)
+		if p.Epoch != "" {
+			w.add("epoch", p.Epoch)
+		}
 	}
 	return w.buf
 }

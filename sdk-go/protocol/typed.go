@@ -20,6 +20,10 @@ type Push struct {
 	Auth   string
 	// Ext asks for protocol extensions (ext=1).
 	Ext bool
+	// Epoch, with Ext, names the stream instance this publisher published
+	// before a reconnect: if the relay still holds the old connection, the
+	// new one takes over instead of being refused as a second publisher.
+	Epoch string
 }
 
 // Pull is the first message of a viewer.
@@ -125,6 +129,9 @@ func ParsePush(m Message) (Push, error) {
 	var err error
 	if p.Ext, err = parseExt(m); err != nil {
 		return Push{}, err
+	}
+	if p.Ext {
+		p.Epoch = m.Get("epoch")
 	}
 	return p, nil
 }

@@ -5,7 +5,9 @@
 // A Publisher sends PUSH with ext=1. A relay that supports the protocol
 // extensions answers OK:ext=1&epoch=E&next=N; the publisher then numbers
 // fragments (seq), stamps them with their time, and after a reconnect resends
-// the fragments the relay lacks, so viewers see no gap. A relay that speaks
+// the fragments the relay lacks, so viewers see no gap. Its PUSH after a
+// reconnect names the epoch it was publishing, so it takes over even if the
+// relay has not yet noticed that the old connection died. A relay that speaks
 // only the base protocol answers a plain OK and gets plain F:duration=D
 // messages. See docs/protocol.md.
 //
@@ -113,6 +115,8 @@ type Fragment struct {
 type Publisher struct {
 	opts   Options
 	timing relayconn.Timing
+	// onRetry, if set, is told each delay before a new attempt (tests).
+	onRetry func(time.Duration)
 
 	mu        sync.Mutex
 	q         queue
@@ -128,21 +132,22 @@ type Publisher struct {
 // New checks opts and returns a Publisher that starts connecting in the
 // background. Call Close to stop it.
 func New(opts Options) (*Publisher, error) {
-	return newPublisher(opts, relayconn.DefaultTiming())
+	return newPublisher(opts, relayconn.DefaultTiming(), nil)
 }
 
-func newPublisher(opts Options, timing relayconn.Timing) (*Publisher, error) {
+func newPublisher(opts Options, timing relayconn.Timing, onRetry func(time.Duration)) (*Publisher, error) {
 	if err := normalize(&opts); err != nil {
 		return nil, fmt.Errorf("publisher: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Publisher{
-		opts:   opts,
-		timing: timing,
-		q:      queue{limit: opts.QueueLength},
-		wake:   make(chan struct{}, 1),
-		cancel: cancel,
-		done:   make(chan struct{}),
+		opts:    opts,
+		timing:  timing,
+		onRetry: onRetry,
+		q:       queue{limit: opts.QueueLength},
+		wake:    make(chan struct{}, 1),
+		cancel:  cancel,
+		done:    make(chan struct{}),
 	}
 	go p.run(ctx)
 	return p, nil

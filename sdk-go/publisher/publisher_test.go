@@ -70,7 +70,7 @@ func start(t *testing.T, relay *fakerelay.Relay, opts Options, timing relayconn.
 	if opts.RetryDelay == 0 {
 		opts.RetryDelay = 10 * time.Millisecond
 	}
-	p, err := newPublisher(opts, timing)
+	p, err := newPublisher(opts, timing, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +400,7 @@ func TestCloseGivesUpWithContext(t *testing.T) {
 	url := "ws://" + l.Addr().String() + "/"
 	l.Close()
 	errs := newErrorLog()
-	p, err := newPublisher(Options{URL: url, Stream: stream, RetryDelay: 5 * time.Millisecond, OnError: errs.add}, relayconn.DefaultTiming())
+	p, err := newPublisher(Options{URL: url, Stream: stream, RetryDelay: 5 * time.Millisecond, OnError: errs.add}, relayconn.DefaultTiming(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,12 +488,12 @@ func TestHeartbeat(t *testing.T) {
 	t.Parallel()
 	relay := fakerelay.New(t)
 	timing := relayconn.DefaultTiming()
-	timing.Heartbeat = 100 * time.Millisecond
+	timing.Heartbeat = 300 * time.Millisecond
 	p := start(t, relay, Options{}, timing)
 	peer, _ := acceptPush(t, relay, "OK")
 	begin := time.Now()
 	peer.Expect(t, protocol.TypeHeartbeat)
-	if d := time.Since(begin); d < 80*time.Millisecond {
+	if d := time.Since(begin); d < 250*time.Millisecond {
 		t.Fatalf("heartbeat after %v, want about %v", d, timing.Heartbeat)
 	}
 	// Fragments count as activity: none is due while they flow.
@@ -503,14 +503,14 @@ func TestHeartbeat(t *testing.T) {
 			t.Fatalf("heartbeat (%v) while fragments flow", typ)
 		}
 		peer.Read(t)
-		time.Sleep(30 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 func TestSilentRelayIsDead(t *testing.T) {
 	t.Parallel()
 	timing := relayconn.DefaultTiming()
-	timing.Idle = 200 * time.Millisecond
+	timing.Idle = 400 * time.Millisecond
 
 	t.Run("silent", func(t *testing.T) {
 		t.Parallel()
@@ -550,26 +550,30 @@ func TestSilentRelayIsDead(t *testing.T) {
 func TestBackoff(t *testing.T) {
 	t.Parallel()
 	relay := fakerelay.New(t)
-	start(t, relay, Options{RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond}, relayconn.DefaultTiming())
-	refuse := func() time.Time {
-		relay.Dialed(t).Refuse(http.StatusServiceUnavailable)
-		return time.Now()
+	delays := make(chan time.Duration, 10)
+	p, err := newPublisher(Options{URL: relay.URL, Stream: stream, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 40 * time.Millisecond},
+		relayconn.DefaultTiming(), func(d time.Duration) { delays <- d })
+	if err != nil {
+		t.Fatal(err)
 	}
-	last := refuse()
-	for _, want := range []time.Duration{50, 100, 200, 200} {
-		at := refuse()
-		if gap := at.Sub(last); gap < want*time.Millisecond*9/10 {
-			t.Fatalf("retried after %v, want at least %v", gap, want*time.Millisecond)
+	t.Cleanup(func() { _ = p.Close(context.Background()) })
+	check := func(want time.Duration) {
+		t.Helper()
+		if d := wait(t, delays); d < want || d > want+want/4 {
+			t.Fatalf("retry after %v, want %v plus at most a quarter", d, want)
 		}
-		last = at
 	}
+	for _, want := range []time.Duration{10, 20, 40, 40} {
+		relay.Dialed(t).Refuse(http.StatusServiceUnavailable)
+		check(want * time.Millisecond)
+	}
+	// An accepted connection starts the delays over.
 	peer, _ := acceptPush(t, relay, "OK")
 	peer.Drop()
-	last = time.Now()
+	check(10 * time.Millisecond)
+	relay.Dialed(t).Refuse(http.StatusServiceUnavailable)
+	check(20 * time.Millisecond)
 	acceptPush(t, relay, "OK")
-	if gap := time.Since(last); gap > 180*time.Millisecond {
-		t.Fatalf("retried %v after a success, want about 50ms", gap)
-	}
 }
 
 func TestURLFunc(t *testing.T) {

@@ -12,8 +12,6 @@ import (
 	"github.com/hlsrelay/hlsrelay/sdk-go/token"
 )
 
-var closeMessage = []byte(protocol.TypeClose)
-
 // run connects, publishes, and reconnects after failures until the
 // publisher is closed.
 func (p *Publisher) run(ctx context.Context) {
@@ -34,7 +32,11 @@ func (p *Publisher) run(ctx context.Context) {
 			return
 		}
 		p.report(err)
-		if !p.pause(ctx, retry.Next()) {
+		delay := retry.Next()
+		if p.onRetry != nil {
+			p.onRetry(delay)
+		}
+		if !p.pause(ctx, delay) {
 			return
 		}
 	}
@@ -97,7 +99,12 @@ func (p *Publisher) session(ctx context.Context, retry *backoff.Backoff) (delive
 			return false, err
 		}
 	}
-	push := protocol.AppendPush(nil, protocol.Push{Stream: p.opts.Stream, Auth: auth, Ext: true})
+	// The epoch of the last connection lets this one take over if the relay
+	// has not noticed yet that the old connection died.
+	p.mu.Lock()
+	epoch := p.q.epoch
+	p.mu.Unlock()
+	push := protocol.AppendPush(nil, protocol.Push{Stream: p.opts.Stream, Auth: auth, Ext: true, Epoch: epoch})
 	conn, ok, err := relayconn.Dial(ctx, url, push, p.timing)
 	if err != nil {
 		return false, err
@@ -159,7 +166,7 @@ func (p *Publisher) writeLoop(ctx context.Context, conn *relayconn.Conn, readErr
 			continue
 		}
 		if closing {
-			if err := conn.WriteText(closeMessage); err != nil {
+			if err := conn.WriteText([]byte(protocol.TypeClose)); err != nil {
 				return failed(err)
 			}
 			// CLOSE is written; whether the relay acknowledges the

@@ -48,8 +48,6 @@ var (
 	ErrTooLarge = errors.New("fragment larger than the limit")
 )
 
-var heartbeat = []byte(protocol.TypeHeartbeat)
-
 // CheckURL reports whether s is a ws:// or wss:// URL with a host.
 func CheckURL(s string) error {
 	u, err := url.Parse(s)
@@ -265,7 +263,7 @@ func (c *Conn) heartbeat() {
 		}
 		quiet := time.Since(c.start) - time.Duration(c.lastWrite.Load())
 		if quiet >= c.timing.Heartbeat {
-			if err := c.WriteText(heartbeat); err != nil {
+			if err := c.WriteText([]byte(protocol.TypeHeartbeat)); err != nil {
 				return // the connection is broken; its reader reports why
 			}
 			quiet = 0

@@ -12,6 +12,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/hlsrelay/hlsrelay/server/internal/config"
 	"github.com/hlsrelay/hlsrelay/server/internal/relay"
@@ -32,6 +35,8 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "Run hlsrelay --help for the settings.")
 		return 2
 	}
+	// Millisecond timestamps: fragments arrive several times a second.
+	zerolog.TimeFieldFormat = time.RFC3339Nano
 	log := relay.NewLogger(cfg.Log, os.Stderr)
 	for _, w := range cfg.Warnings() {
 		log.Warn().Msg(w)

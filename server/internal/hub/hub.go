@@ -86,21 +86,35 @@ func (h *Hub) Streams() []*Stream {
 	return out
 }
 
+// PublishOptions are the optional parts of Publish.
+type PublishOptions struct {
+	// Epoch, when it names the stream's current instance, lets the caller
+	// take over from a publisher that is still attached (a reconnect the
+	// relay has not noticed yet): the old publication is displaced.
+	Epoch string
+	// OnDisplaced is called (without locks held) if another publication
+	// takes over this one.
+	OnDisplaced func()
+}
+
 // Publish makes the caller the publisher of stream id. If the stream is live
 // without a publisher (inside its grace period) the caller continues it;
 // otherwise a new stream instance starts. It fails with ErrStreamBusy if the
-// stream has a publisher.
-func (h *Hub) Publish(id string) (*Publication, error) {
+// stream has a publisher, unless opts.Epoch names the stream's instance.
+func (h *Hub) Publish(id string, opts PublishOptions) (*Publication, error) {
 	h.mu.Lock()
 	s := h.streams[id]
 	if s != nil {
-		pub, err := s.attach()
+		pub, displaced, err := s.attach(opts)
 		h.mu.Unlock()
+		if displaced != nil && displaced.onDisplaced != nil {
+			displaced.onDisplaced()
+		}
 		return pub, err
 	}
 	s = newStream(h, id)
 	h.streams[id] = s
-	pub, err := s.attach()
+	pub, _, err := s.attach(opts)
 	h.mu.Unlock()
 	if h.cfg.OnStreamStart != nil {
 		h.cfg.OnStreamStart(id)

@@ -20,7 +20,7 @@ func BenchmarkFanOut(b *testing.B) {
 	for _, n := range []int{1, 200, 5000} {
 		b.Run(strconv.Itoa(n)+"-subscribers", func(b *testing.B) {
 			h := New(Config{RingLength: 10})
-			pub, _ := h.Publish("s")
+			pub, _ := h.Publish("s", PublishOptions{})
 			var wg sync.WaitGroup
 			for i := 0; i < n; i++ {
 				sub, err := h.Subscribe("s", Start{MaxInitial: 0}, countingSink{&wg})

@@ -115,7 +115,7 @@ func equalSeqs(a, b []uint64) bool {
 func TestFanOutSharesFragments(t *testing.T) {
 	t.Parallel()
 	h := New(Config{RingLength: 100})
-	pub, err := h.Publish("s")
+	pub, err := h.Publish("s", PublishOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestStartPosition(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := New(Config{RingLength: 10})
-			pub, _ := h.Publish("s")
+			pub, _ := h.Publish("s", PublishOptions{})
 			appendN(t, pub, 5, 1)
 			start := tt.start
 			if start.Epoch == "EPOCH" {
@@ -192,7 +192,7 @@ func TestStartPosition(t *testing.T) {
 func TestResumeAfterEvictionMarksDiscontinuity(t *testing.T) {
 	t.Parallel()
 	h := New(Config{RingLength: 3})
-	pub, _ := h.Publish("s")
+	pub, _ := h.Publish("s", PublishOptions{})
 	appendN(t, pub, 10, 1) // ring holds 7, 8, 9
 	_, r := subscribe(t, h, "s", Start{MaxInitial: -1, Epoch: pub.Epoch(), After: 2})
 	waitFor(t, r, func() bool { return len(r.seqs()) == 3 })
@@ -204,7 +204,7 @@ func TestResumeAfterEvictionMarksDiscontinuity(t *testing.T) {
 func TestSlowSubscriberSkipsAheadWithoutBlockingOthers(t *testing.T) {
 	t.Parallel()
 	h := New(Config{RingLength: 4})
-	pub, _ := h.Publish("s")
+	pub, _ := h.Publish("s", PublishOptions{})
 	slow := newRecorder()
 	slow.block = make(chan struct{})
 	// slow blocks in its first write (seq 0) until released.
@@ -241,7 +241,7 @@ func TestBounds(t *testing.T) {
 	t.Run("ring length", func(t *testing.T) {
 		t.Parallel()
 		h := New(Config{RingLength: 5})
-		pub, _ := h.Publish("s")
+		pub, _ := h.Publish("s", PublishOptions{})
 		appendN(t, pub, 12, 100)
 		if st := pub.Stream().Stats(); st.Fragments != 5 {
 			t.Fatalf("kept %d fragments", st.Fragments)
@@ -250,7 +250,7 @@ func TestBounds(t *testing.T) {
 	t.Run("stream bytes", func(t *testing.T) {
 		t.Parallel()
 		h := New(Config{RingLength: 100, StreamMaxBytes: 1000})
-		pub, _ := h.Publish("s")
+		pub, _ := h.Publish("s", PublishOptions{})
 		appendN(t, pub, 50, 300)
 		if st := pub.Stream().Stats(); st.Bytes > 1000 || st.Fragments < 1 {
 			t.Fatalf("stream keeps %d bytes in %d fragments", st.Bytes, st.Fragments)
@@ -260,7 +260,7 @@ func TestBounds(t *testing.T) {
 		t.Parallel()
 		h := New(Config{RingLength: 100, TotalMaxBytes: 5000})
 		for _, id := range []string{"a", "b", "c"} {
-			pub, _ := h.Publish(id)
+			pub, _ := h.Publish(id, PublishOptions{})
 			appendN(t, pub, 30, 400)
 		}
 		// Each stream keeps its newest fragment: the bound may be exceeded
@@ -277,7 +277,7 @@ func TestBounds(t *testing.T) {
 	t.Run("newest always kept", func(t *testing.T) {
 		t.Parallel()
 		h := New(Config{RingLength: 10, StreamMaxBytes: 10})
-		pub, _ := h.Publish("s")
+		pub, _ := h.Publish("s", PublishOptions{})
 		appendN(t, pub, 3, 1000)
 		if st := pub.Stream().Stats(); st.Fragments != 1 {
 			t.Fatalf("kept %d fragments", st.Fragments)
@@ -288,7 +288,7 @@ func TestBounds(t *testing.T) {
 func TestEndDeliversRemainingThenEnd(t *testing.T) {
 	t.Parallel()
 	h := New(Config{RingLength: 10})
-	pub, _ := h.Publish("s")
+	pub, _ := h.Publish("s", PublishOptions{})
 	_, r := subscribe(t, h, "s", Start{MaxInitial: -1})
 	appendN(t, pub, 4, 1)
 	pub.End()
@@ -310,14 +310,14 @@ func TestEndDeliversRemainingThenEnd(t *testing.T) {
 func TestPublisherGrace(t *testing.T) {
 	t.Parallel()
 	h := New(Config{RingLength: 10, PublisherGrace: time.Hour})
-	pub, _ := h.Publish("s")
+	pub, _ := h.Publish("s", PublishOptions{})
 	_, r := subscribe(t, h, "s", Start{MaxInitial: -1})
 	appendN(t, pub, 3, 1)
-	if _, err := h.Publish("s"); !errors.Is(err, ErrStreamBusy) {
+	if _, err := h.Publish("s", PublishOptions{}); !errors.Is(err, ErrStreamBusy) {
 		t.Fatalf("second publisher: %v", err)
 	}
 	pub.Detach()
-	pub2, err := h.Publish("s")
+	pub2, err := h.Publish("s", PublishOptions{})
 	if err != nil {
 		t.Fatalf("publish within grace: %v", err)
 	}
@@ -337,12 +337,12 @@ func TestPublisherGrace(t *testing.T) {
 func TestGraceExpiryEndsStream(t *testing.T) {
 	t.Parallel()
 	h := New(Config{RingLength: 10, PublisherGrace: 20 * time.Millisecond})
-	pub, _ := h.Publish("s")
+	pub, _ := h.Publish("s", PublishOptions{})
 	_, r := subscribe(t, h, "s", Start{MaxInitial: -1})
 	appendN(t, pub, 1, 1)
 	pub.Detach()
 	waitFor(t, r, r.isEnded)
-	pub2, err := h.Publish("s")
+	pub2, err := h.Publish("s", PublishOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +354,7 @@ func TestGraceExpiryEndsStream(t *testing.T) {
 func TestPublisherSequenceNumbers(t *testing.T) {
 	t.Parallel()
 	h := New(Config{RingLength: 10})
-	pub, _ := h.Publish("s")
+	pub, _ := h.Publish("s", PublishOptions{})
 	steps := []struct {
 		in       Input
 		wantOK   bool
@@ -383,7 +383,7 @@ func TestPublisherSequenceNumbers(t *testing.T) {
 func TestHeaders(t *testing.T) {
 	t.Parallel()
 	h := New(Config{})
-	pub, _ := h.Publish("s")
+	pub, _ := h.Publish("s", PublishOptions{})
 	f, _ := pub.Append(Input{Duration: 1.5, Time: 1700000000000, Data: []byte{1}})
 	tests := []struct {
 		ext, disc bool
@@ -398,5 +398,40 @@ func TestHeaders(t *testing.T) {
 		if got := string(f.Header(tt.ext, tt.disc)); got != tt.want {
 			t.Errorf("Header(%v, %v) = %q, want %q", tt.ext, tt.disc, got, tt.want)
 		}
+	}
+}
+
+func TestTakeoverByEpoch(t *testing.T) {
+	t.Parallel()
+	h := New(Config{RingLength: 10, PublisherGrace: time.Hour})
+	displaced := make(chan struct{}, 1)
+	old, _ := h.Publish("s", PublishOptions{OnDisplaced: func() { displaced <- struct{}{} }})
+	appendN(t, old, 2, 1)
+	if _, err := h.Publish("s", PublishOptions{Epoch: "not-it"}); !errors.Is(err, ErrStreamBusy) {
+		t.Fatalf("wrong epoch: %v", err)
+	}
+	select {
+	case <-displaced:
+		t.Fatal("a refused publisher displaced the live one")
+	default:
+	}
+	pub, err := h.Publish("s", PublishOptions{Epoch: old.Epoch()})
+	if err != nil {
+		t.Fatalf("takeover: %v", err)
+	}
+	select {
+	case <-displaced:
+	case <-time.After(time.Second):
+		t.Fatal("the old publication was not told")
+	}
+	if !pub.Resumed() || pub.Next() != 2 {
+		t.Fatalf("resumed=%v next=%d", pub.Resumed(), pub.Next())
+	}
+	if _, ok := old.Append(Input{Data: []byte{1}}); ok {
+		t.Fatal("the displaced publication could still append")
+	}
+	old.Detach() // the old connection's late clean-up must not end the stream
+	if _, ok := pub.Append(Input{Data: []byte{1}}); !ok {
+		t.Fatal("the new publication cannot append")
 	}
 }

@@ -18,13 +18,15 @@ type Publication struct {
 	epoch    string
 	next     uint64
 	discNext bool // guarded by stream.mu
+
+	onDisplaced func()
 }
 
 // Stream returns the stream being published.
 func (p *Publication) Stream() *Stream { return p.stream }
 
 // Resumed reports whether this publication continues a stream whose previous
-// publisher dropped within the grace period.
+// publisher dropped within the grace period, or took over from it.
 func (p *Publication) Resumed() bool { return p.resumed }
 
 // Epoch returns the stream instance's name.

@@ -64,21 +64,28 @@ func (s *Stream) Stats() Stats {
 	}
 }
 
-// attach makes a new publication. Called with hub.mu held.
-func (s *Stream) attach() (*Publication, error) {
+// attach makes a new publication, displacing the current one if opts.Epoch
+// names this instance. Called with hub.mu held.
+func (s *Stream) attach(opts PublishOptions) (pub, displaced *Publication, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.publisher != nil || s.ended {
-		return nil, ErrStreamBusy
+	if s.ended {
+		return nil, nil, ErrStreamBusy
 	}
-	resumed := s.graceTimer != nil
-	if resumed {
+	if s.publisher != nil {
+		if opts.Epoch == "" || opts.Epoch != s.epoch {
+			return nil, nil, ErrStreamBusy
+		}
+		displaced = s.publisher
+	}
+	resumed := displaced != nil || s.graceTimer != nil
+	if s.graceTimer != nil {
 		s.graceTimer.Stop()
 		s.graceTimer = nil
 	}
-	p := &Publication{stream: s, resumed: resumed, epoch: s.epoch, next: s.next}
-	s.publisher = p
-	return p, nil
+	pub = &Publication{stream: s, resumed: resumed, epoch: s.epoch, next: s.next, onDisplaced: opts.OnDisplaced}
+	s.publisher = pub
+	return pub, displaced, nil
 }
 
 // append stores f as the stream's newest fragment, evicts what the bounds

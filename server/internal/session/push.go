@@ -19,7 +19,11 @@ func (s *session) runPush(msg protocol.Message) error {
 	if err := s.authorize(policy.Push, req.Stream, req.Auth); err != nil {
 		return err
 	}
-	pub, err := s.m.cfg.Hub.Publish(req.Stream)
+	pub, err := s.m.cfg.Hub.Publish(req.Stream, hub.PublishOptions{
+		Epoch: req.Epoch,
+		// A reconnected publisher took over: this connection is stale.
+		OnDisplaced: func() { s.conn.CloseNow() },
+	})
 	if errors.Is(err, hub.ErrStreamBusy) {
 		return &protocol.Error{Code: protocol.CodeStreamBusy, Message: "stream " + req.Stream + " is being published by another connection"}
 	}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The demo: a relay with demo secrets on DEMO_PORT (default 8080), the
+# committed sample stream published in a loop through the Go SDK, and the
+# commands to watch it. Ctrl-C stops everything.
+set -euo pipefail
+# Own process groups for the children: Ctrl-C reaches this script only, and
+# cleanup stops them in order.
+set -m
+cd "$(dirname "$0")/.."
+
+port=${DEMO_PORT:-8080}
+stream=${DEMO_STREAM:-demo/sample/640x360-30~400}
+pull_secret=demo-pull-secret
+push_secret=demo-push-secret
+url="ws://127.0.0.1:${port}/"
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  # Newest first: the publisher sends CLOSE before the relay stops.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
+  echo "demo stopped"
+}
+trap cleanup INT TERM EXIT
+
+HTTP_PORT=$port HTTP_BIND_ADDRESS=127.0.0.1 PULL_SECRET=$pull_secret PUSH_SECRET=$push_secret \
+  LOG_FORMAT=console LOG_REQUESTS=YES bin/hlsrelay --env-file= &
+pids+=($!)
+
+for _ in $(seq 50); do
+  if curl -fsS "http://127.0.0.1:${port}/healthz" >/dev/null 2>&1; then break; fi
+  sleep 0.1
+done
+curl -fsS "http://127.0.0.1:${port}/healthz" >/dev/null || { echo "the relay did not start on port ${port}" >&2; exit 1; }
+
+bin/publish -url "$url" -stream "$stream" -secret "$push_secret" -sample &
+pids+=($!)
+
+cat <<MSG
+
+  hlsrelay demo is running.
+    relay     ${url}
+    stream    ${stream}
+    secrets   PULL_SECRET=${pull_secret}  PUSH_SECRET=${push_secret}
+
+  Watch it (one line per fragment, with latency):
+    bin/pull -url ${url} -stream '${stream}' -secret ${pull_secret}
+  Save it and play it with any HLS player (ffplay, VLC):
+    bin/pull -url ${url} -stream '${stream}' -secret ${pull_secret} -out /tmp/hlsrelay-demo
+    ffplay /tmp/hlsrelay-demo/live.m3u8
+  Load test it:
+    bin/bench -url ${url} -pull-secret ${pull_secret} -push-secret ${push_secret} -viewers 100 -duration 10s
+
+  Ctrl-C stops the demo.
+
+MSG
+wait -n "${pids[@]}"
