@@ -5,7 +5,7 @@ GO        ?= go
 BIN       := bin
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GO_PKGS   := ./server/... ./sdk-go/... ./tools/...
-TOOLS     := publish token bench pull
+TOOLS     := publish token bench pull tcpfloor
 
 .PHONY: all build demo test test-go lint deps fuzz bench clean
 
@@ -41,9 +41,10 @@ fuzz:
 	$(GO) test ./sdk-go/protocol -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./server/internal/config -run '^$$' -fuzz '^FuzzParseDotenv$$' -fuzztime $(FUZZTIME)
 
-## bench: Go benchmarks of the hot paths (the load figures come from bin/bench, see docs/benchmarks.md)
-bench:
+## bench: Go benchmarks of the hot paths, then the relay load figures of docs/benchmarks.md
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./server/internal/hub/ ./sdk-go/protocol/
+	./scripts/bench-relay.sh
 
 clean:
 	rm -rf $(BIN)
