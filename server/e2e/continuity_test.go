@@ -44,18 +44,7 @@ func TestPublisherReconnectIsGapless(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	ready := make(chan struct{}, 10)
-	pub, err := publisher.New(publisher.Options{
-		URL: proxy.url(), Stream: stream, Secret: pushSecret,
-		RetryDelay: 50 * time.Millisecond, QueueLength: 50,
-		OnReady: func() { ready <- struct{}{} },
-		OnError: func(err error) { t.Logf("publisher: %v", err) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close(ctx)
-	waitReady(t, ready)
+	pub, ready := startPublisher(t, ctx, proxy.url(), stream)
 
 	// An extension viewer, straight to the relay: it sees seq and disc.
 	v := dial(t, relayURL)
@@ -81,6 +70,25 @@ func TestPublisherReconnectIsGapless(t *testing.T) {
 			t.Fatalf("fragment %d: got number %d seq %d disc %v", i, got, meta.Seq, meta.Disc)
 		}
 	}
+}
+
+// startPublisher starts an SDK publisher that retries fast; ready receives
+// each time the relay accepts its PUSH (the first time already waited for).
+func startPublisher(t *testing.T, ctx context.Context, url, stream string) (*publisher.Publisher, <-chan struct{}) {
+	t.Helper()
+	ready := make(chan struct{}, 10)
+	pub, err := publisher.New(publisher.Options{
+		URL: url, Stream: stream, Secret: pushSecret,
+		RetryDelay: 50 * time.Millisecond, QueueLength: 50,
+		OnReady: func() { ready <- struct{}{} },
+		OnError: func(err error) { t.Logf("publisher: %v", err) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pub.Close(ctx) })
+	waitReady(t, ready)
+	return pub, ready
 }
 
 func waitReady(t *testing.T, ready <-chan struct{}) {
@@ -227,18 +235,7 @@ func TestPublisherTakesOverSilentConnection(t *testing.T) {
 	const stream = "continuity/takeover"
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ready := make(chan struct{}, 10)
-	pub, err := publisher.New(publisher.Options{
-		URL: proxy.url(), Stream: stream, Secret: pushSecret,
-		RetryDelay: 50 * time.Millisecond, QueueLength: 50,
-		OnReady: func() { ready <- struct{}{} },
-		OnError: func(err error) { t.Logf("publisher: %v", err) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close(ctx)
-	waitReady(t, ready)
+	pub, ready := startPublisher(t, ctx, proxy.url(), stream)
 	v := view(t, relayURL, stream, -1)
 	for i := 0; i < 20; i++ {
 		if i == 10 {
