@@ -14,7 +14,7 @@ start_relay() {
   HTTP_PORT=$port HTTP_BIND_ADDRESS=127.0.0.1 LOG_REQUESTS=NO LOG_INFO=NO bin/hlsrelay --env-file= 2>>"${TMPDIR:-/tmp}/hlsrelay-bench.log" &
   relay_pid=$!
   for _ in $(seq 50); do
-    curl -fsS "http://127.0.0.1:${port}/healthz" >/dev/null 2>&1 && return
+    (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null && return
     sleep 0.1
   done
   echo "relay did not start" >&2

@@ -31,10 +31,10 @@ HTTP_PORT=$port HTTP_BIND_ADDRESS=127.0.0.1 PULL_SECRET=$pull_secret PUSH_SECRET
 pids+=($!)
 
 for _ in $(seq 50); do
-  if curl -fsS "http://127.0.0.1:${port}/healthz" >/dev/null 2>&1; then break; fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then break; fi
   sleep 0.1
 done
-curl -fsS "http://127.0.0.1:${port}/healthz" >/dev/null || { echo "the relay did not start on port ${port}" >&2; exit 1; }
+(exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null || { echo "the relay did not start on port ${port}" >&2; exit 1; }
 
 bin/publish -url "$url" -stream "$stream" -secret "$push_secret" -sample &
 pids+=($!)
