@@ -4,15 +4,20 @@
 GO        ?= go
 BIN       := bin
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-GO_PKGS   := ./server/... ./sdk-go/... ./tools/...
+GO_PKGS   := ./server/... ./sdk-go/... ./tools/... ./plugins/...
+GUEST_PKGS := ./plugins/pdk/... ./plugins/jwtauth/... ./plugins/route/...
 TOOLS     := publish token bench pull tcpfloor
 
-.PHONY: all build demo test test-go lint deps fuzz bench clean
+.PHONY: all build plugins demo test test-go lint deps fuzz bench clean
 
 all: build
 
-## build: the relay as bin/hlsrelay and the tools beside it
-build:
+## plugins: the default policy plugins, built to WASM and embedded into the relay by `build`
+plugins:
+	./scripts/build-plugins.sh
+
+## build: the relay as bin/hlsrelay (with the default plugins embedded) and the tools beside it
+build: plugins
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/hlsrelay ./server/cmd/hlsrelay
 	@for t in $(TOOLS); do $(GO) build -o $(BIN)/$$t ./tools/cmd/$$t || exit 1; done
@@ -22,14 +27,15 @@ demo: build
 	./scripts/demo.sh
 
 ## test: install test dependencies, check formatting and vet, run every test
-test: deps lint test-go
+test: deps plugins lint test-go
 
 deps:
 	./scripts/install-test-deps.sh
 
 lint:
-	@out=$$(gofmt -l server sdk-go tools); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l server sdk-go tools plugins); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(GO_PKGS)
+	GOOS=wasip1 GOARCH=wasm $(GO) vet $(GUEST_PKGS)
 	$(GO) run $(STATICCHECK) $(GO_PKGS)
 
 test-go:

@@ -15,4 +15,7 @@ require (
 	golang.org/x/sys v0.29.0 // indirect
 )
 
-replace github.com/hlsrelay/hlsrelay/sdk-go => ../sdk-go
+replace (
+	github.com/hlsrelay/hlsrelay/plugins => ../plugins
+	github.com/hlsrelay/hlsrelay/sdk-go => ../sdk-go
+)

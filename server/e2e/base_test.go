@@ -52,7 +52,9 @@ func randomFragments(n, size int) [][]byte {
 
 func TestBytesIdenticalAndInOrder(t *testing.T) {
 	t.Parallel()
-	url := startRelay(t, nil)
+	// The fragments go out in a burst; a ring shorter than the burst would
+	// (rightly) skip a viewer whose goroutine has not run yet.
+	url := startRelay(t, func(c *config.Config) { c.Buffer.MaxFragments = 100 })
 	const stream = "room1/cam/1280x720-30~2000"
 	pub := publish(t, url, stream)
 	var viewers []*wire
@@ -286,15 +288,16 @@ func TestSecondPublisherIsRefused(t *testing.T) {
 // write timeout.
 func TestStalledViewerDoesNotDelayOthers(t *testing.T) {
 	t.Parallel()
-	// 64 MB: more than loopback socket buffers hold (Linux autotunes a
-	// receive buffer up to tcp_rmem's 32 MB maximum).
-	const n = 64
+	// 32 MB: far more than the stalled viewer's 64 KiB receive buffer and
+	// the relay's send buffer (at most tcp_wmem's 4 MB) hold.
+	const n = 32
 	url := startRelay(t, func(c *config.Config) {
 		c.Limits.WriteTimeout = time.Second
 		c.Buffer.MaxFragments = n // the fast viewer never has to skip
 	})
 	pub := publish(t, url, "s")
-	stalled := view(t, url, "s", -1) // reads nothing until the end
+	stalled := dialSmallReceiveBuffer(t, url) // reads nothing until the end
+	stalled.sendText(pullMsg("s", pullToken(t, "s"), -1))
 	fast := view(t, url, "s", -1)
 	frag := make([]byte, 1<<20)
 	var wg sync.WaitGroup

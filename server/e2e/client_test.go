@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,9 +24,30 @@ type wire struct {
 
 func dial(t *testing.T, url string) *wire {
 	t.Helper()
+	return dialWith(t, url, nil)
+}
+
+// dialSmallReceiveBuffer connects with a fixed 64 KiB socket receive
+// buffer, so that a client that stops reading fills it quickly (Linux would
+// otherwise grow it up to tcp_rmem's maximum, 32 MB here).
+func dialSmallReceiveBuffer(t *testing.T, url string) *wire {
+	t.Helper()
+	d := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10)
+		})
+		return errors.Join(err, serr)
+	}}
+	client := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	return dialWith(t, url, &websocket.DialOptions{HTTPClient: client})
+}
+
+func dialWith(t *testing.T, url string, opts *websocket.DialOptions) *wire {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, url, nil)
+	conn, _, err := websocket.Dial(ctx, url, opts)
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}

@@ -5,6 +5,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,6 +17,10 @@ import (
 	"github.com/hlsrelay/hlsrelay/server/internal/relay"
 )
 
+// pluginCache is a compilation cache shared by the relays of this test
+// binary, so that each compiles the default plugins at most once.
+var pluginCache = filepath.Join(os.TempDir(), "hlsrelay-e2e-plugin-cache")
+
 const (
 	pullSecret = "pull-secret-for-tests"
 	pushSecret = "push-secret-for-tests"
@@ -24,6 +30,12 @@ const (
 // and returns its WebSocket URL.
 func startRelay(t *testing.T, mutate func(*config.Config)) string {
 	t.Helper()
+	return startRelayWith(t, mutate, nil)
+}
+
+// startRelayWith is startRelay that also hands the relay to got.
+func startRelayWith(t *testing.T, mutate func(*config.Config), got func(r interface{ ReloadPlugins(context.Context) error })) string {
+	t.Helper()
 	cfg := config.Default()
 	cfg.HTTP.BindAddress = "127.0.0.1"
 	cfg.HTTP.Port = 0
@@ -31,13 +43,18 @@ func startRelay(t *testing.T, mutate func(*config.Config)) string {
 	cfg.Auth.PushSecret = pushSecret
 	cfg.Auth.PushAllowed = true
 	cfg.Server.ShutdownTimeout = time.Second
+	cfg.Plugins.CacheDir = pluginCache
+	cfg.Plugins.CacheEnabled = true
 	if mutate != nil {
 		mutate(&cfg)
 	}
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	r, err := relay.New(cfg, log)
+	r, err := relay.New(context.Background(), cfg, log, relay.Options{})
 	if err != nil {
 		t.Fatalf("relay.New: %v", err)
+	}
+	if got != nil {
+		got(r)
 	}
 	if err := r.Listen(); err != nil {
 		t.Fatalf("listen: %v", err)
@@ -54,13 +71,21 @@ func startRelay(t *testing.T, mutate func(*config.Config)) string {
 	return fmt.Sprintf("ws://%s%s", r.HTTPAddr(), cfg.Server.WebSocketPath)
 }
 
-func sign(t *testing.T, secret string, action token.Action, stream string) string {
+func sign(t testing.TB, secret string, action token.Action, stream string) string {
 	t.Helper()
 	tok, err := token.Sign([]byte(secret), action, stream, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+func signB(b testing.TB, secret, action, stream string) string {
+	return sign(b, secret, token.Action(action), stream)
+}
+
+func pullTokenB(b testing.TB, stream string) string {
+	return sign(b, pullSecret, token.Pull, stream)
 }
 
 func pushToken(t *testing.T, stream string) string {

@@ -41,11 +41,15 @@ func run(args []string) int {
 	for _, w := range cfg.Warnings() {
 		log.Warn().Msg(w)
 	}
-	r, err := relay.New(cfg, log)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	started := time.Now()
+	r, err := relay.New(ctx, cfg, log, relay.Options{})
 	if err != nil {
 		log.Error().Err(err).Msg("cannot start")
 		return 1
 	}
+	log.Info().Dur("plugins_loaded_in", time.Since(started)).Msg("policy plugins ready")
 	if err := r.Listen(); err != nil {
 		log.Error().Err(err).Msg("cannot listen")
 		return 1
@@ -59,12 +63,31 @@ func run(args []string) int {
 	}
 	ev.Str("websocket_path", cfg.Server.WebSocketPath).Str("env_file", cfg.EnvFile).Msg("hlsrelay listening")
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	go reloadOnHangup(ctx, r, log)
 	if err := r.Serve(ctx); err != nil {
 		log.Error().Err(err).Msg("serve")
 		return 1
 	}
 	log.Info().Msg("hlsrelay stopped")
 	return 0
+}
+
+// reloadOnHangup reloads the policy plugins on SIGHUP.
+func reloadOnHangup(ctx context.Context, r *relay.Relay, log zerolog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			started := time.Now()
+			if err := r.ReloadPlugins(ctx); err != nil {
+				log.Error().Err(err).Msg("plugin reload failed; the previous plugins keep serving")
+				continue
+			}
+			log.Info().Dur("took", time.Since(started)).Msg("policy plugins reloaded")
+		}
+	}
 }

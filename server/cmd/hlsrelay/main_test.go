@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,7 +81,7 @@ func TestBinary(t *testing.T) {
 		defer cancel()
 		cmd := exec.CommandContext(ctx, bin)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "PUSH_SECRET=from-env", "LOG_FORMAT=json")
+		cmd.Env = append(os.Environ(), "PUSH_SECRET=from-env", "LOG_FORMAT=json", "PLUGIN_CACHE_DIR="+filepath.Join(dir, "cache"))
 		stderr, _ := cmd.StderrPipe()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -119,6 +120,21 @@ func TestBinary(t *testing.T) {
 		_, b, err := conn.Read(ctx)
 		if err != nil || !strings.HasPrefix(string(b), "E:code=AUTH_ERROR") {
 			t.Fatalf("got %q %v", b, err)
+		}
+
+		// SIGHUP reloads the plugins; decisions go on.
+		if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		waitForLog(t, logs, "policy plugins reloaded")
+		conn2, _, err := websocket.Dial(ctx, "ws://127.0.0.1:"+strconv.Itoa(port)+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn2.CloseNow()
+		_ = conn2.Write(ctx, websocket.MessageText, []byte("PULL:stream=x&auth=none"))
+		if _, b, err := conn2.Read(ctx); err != nil || !strings.HasPrefix(string(b), "E:code=AUTH_ERROR") {
+			t.Fatalf("after reload: got %q %v", b, err)
 		}
 	})
 }

@@ -29,6 +29,7 @@ type Config struct {
 	Server    ServerConfig
 	Limits    LimitsConfig
 	Auth      AuthConfig
+	Plugins   PluginsConfig
 	Buffer    BufferConfig
 	Registry  RegistryConfig
 	Relay     RelayConfig
@@ -81,6 +82,9 @@ type ServerConfig struct {
 	// one, announced in the publish registry (EXTERNAL_WEBSOCKET_URL).
 	// Empty means: detect it from the network interfaces.
 	ExternalURL string
+	// NodeID names this node in logs and to plugins (NODE_ID, default ""
+	// meaning the host name).
+	NodeID string
 	// ShutdownTimeout is how long a graceful shutdown lets connections
 	// finish before closing them (SHUTDOWN_TIMEOUT_SECONDS, default 10 s;
 	// 0 closes them at once).
@@ -123,6 +127,30 @@ type AuthConfig struct {
 	// RequireSecrets refuses to start with an empty PULL_SECRET, or an empty
 	// PUSH_SECRET while pushing is allowed (REQUIRE_SECRETS, default NO).
 	RequireSecrets bool
+}
+
+// PluginsConfig selects and bounds the WebAssembly policy plugins.
+type PluginsConfig struct {
+	// AuthFile and RouteFile are .wasm files that replace the embedded
+	// plugins (AUTH_PLUGIN, ROUTE_PLUGIN; empty: embedded).
+	AuthFile, RouteFile string
+	// AuthConfig and RouteConfig are handed to those plugins as their
+	// configuration (AUTH_PLUGIN_CONFIG, ROUTE_PLUGIN_CONFIG). The embedded
+	// plugins are configured from the existing settings instead.
+	AuthConfig, RouteConfig string
+	// PoolSize is the most instances of each plugin (PLUGIN_POOL_SIZE, 4).
+	PoolSize int
+	// CallTimeout is one call's deadline (PLUGIN_CALL_TIMEOUT_SECONDS, 50 ms).
+	CallTimeout time.Duration
+	// MaxMemoryBytes bounds one instance's memory (PLUGIN_MAX_MEMORY_MB, 64 MiB).
+	MaxMemoryBytes int64
+	// CacheEnabled and CacheDir: the on-disk compilation cache
+	// (PLUGIN_CACHE_ENABLED, YES; PLUGIN_CACHE_DIR, "" = user cache dir).
+	CacheEnabled bool
+	CacheDir     string
+	// DecisionCacheTTL bounds how long a cacheable decision is reused
+	// (PLUGIN_DECISION_CACHE_SECONDS, 60 s; 0 disables the cache).
+	DecisionCacheTTL time.Duration
 }
 
 // BufferConfig bounds the memory that buffered fragments use.

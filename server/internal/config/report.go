@@ -12,7 +12,7 @@ import (
 // check is disabled.
 func (c Config) Redacted() Config {
 	r := c
-	for _, p := range []*string{&r.Auth.PullSecret, &r.Auth.PushSecret, &r.Registry.Password} {
+	for _, p := range []*string{&r.Auth.PullSecret, &r.Auth.PushSecret, &r.Registry.Password, &r.Plugins.AuthConfig, &r.Plugins.RouteConfig} {
 		if *p != "" {
 			*p = "***"
 		}

@@ -49,6 +49,7 @@ const (
 	groupServer    = "Endpoints and shutdown"
 	groupLimits    = "Protocol limits and timeouts"
 	groupAuth      = "Authentication"
+	groupPlugins   = "Policy plugins"
 	groupBuffer    = "Stream buffers and memory"
 	groupRegistry  = "Publish registry (Redis)"
 	groupRelay     = "Relay from an upstream node"
@@ -57,7 +58,7 @@ const (
 )
 
 var groups = []string{
-	groupListeners, groupServer, groupLimits, groupAuth, groupBuffer,
+	groupListeners, groupServer, groupLimits, groupAuth, groupPlugins, groupBuffer,
 	groupRegistry, groupRelay, groupRateLimit, groupLog,
 }
 
@@ -115,6 +116,9 @@ var settings = []setting{
 	{env: "EXTERNAL_WEBSOCKET_URL", def: "", compat: true, group: groupServer,
 		usage: "ws:// or wss:// URL other nodes use to reach this one (empty: detected from the network interfaces)",
 		val:   text("URL", checkWebSocketURL, func(c *Config) *string { return &c.Server.ExternalURL })},
+	{env: "NODE_ID", def: "", group: groupServer,
+		usage: "this node's name in logs and for plugins (empty: the host name)",
+		val:   text("NAME", nil, func(c *Config) *string { return &c.Server.NodeID })},
 	{env: "SHUTDOWN_TIMEOUT_SECONDS", def: "10", group: groupServer,
 		usage: "on SIGTERM or SIGINT, how long connections may finish before they are closed (0: at once)",
 		val:   secondsOrZero(func(c *Config) *time.Duration { return &c.Server.ShutdownTimeout })},
@@ -155,6 +159,38 @@ var settings = []setting{
 	{env: "REQUIRE_SECRETS", def: "NO", group: groupAuth,
 		usage: "refuse to start with an empty PULL_SECRET, or an empty PUSH_SECRET while PUSH_ALLOWED",
 		val:   boolValue(func(c *Config) *bool { return &c.Auth.RequireSecrets })},
+
+	// Policy plugins.
+	{env: "AUTH_PLUGIN", def: "", group: groupPlugins,
+		usage: "authorisation plugin (.wasm file); empty: the embedded jwtauth, configured by PULL_SECRET, PUSH_SECRET and PUSH_ALLOWED",
+		val:   text("FILE", nil, func(c *Config) *string { return &c.Plugins.AuthFile })},
+	{env: "AUTH_PLUGIN_CONFIG", def: "", secret: true, group: groupPlugins,
+		usage: "configuration handed to AUTH_PLUGIN (its field 6); may hold secrets, never logged",
+		val:   text("TEXT", nil, func(c *Config) *string { return &c.Plugins.AuthConfig })},
+	{env: "ROUTE_PLUGIN", def: "", group: groupPlugins,
+		usage: "routing plugin (.wasm file); empty: the embedded route (local, registry, upstream)",
+		val:   text("FILE", nil, func(c *Config) *string { return &c.Plugins.RouteFile })},
+	{env: "ROUTE_PLUGIN_CONFIG", def: "", secret: true, group: groupPlugins,
+		usage: "configuration handed to ROUTE_PLUGIN (its field 6); never logged",
+		val:   text("TEXT", nil, func(c *Config) *string { return &c.Plugins.RouteConfig })},
+	{env: "PLUGIN_POOL_SIZE", def: "4", group: groupPlugins,
+		usage: "most instances of each plugin (concurrent decisions)",
+		val:   countValue{field: func(c *Config) *int { return &c.Plugins.PoolSize }, min: 1}},
+	{env: "PLUGIN_CALL_TIMEOUT_SECONDS", def: "0.05", group: groupPlugins,
+		usage: "deadline of one plugin call; a call past it fails (authorisation then denies)",
+		val:   seconds(func(c *Config) *time.Duration { return &c.Plugins.CallTimeout })},
+	{env: "PLUGIN_MAX_MEMORY_MB", def: "64", group: groupPlugins,
+		usage: "most memory of one plugin instance, in MiB",
+		val:   mibValue(func(c *Config) *int64 { return &c.Plugins.MaxMemoryBytes })},
+	{env: "PLUGIN_CACHE_DIR", def: "", group: groupPlugins,
+		usage: "directory of the compiled-plugin cache (empty: the user cache directory, e.g. ~/.cache/hlsrelay)",
+		val:   text("DIR", nil, func(c *Config) *string { return &c.Plugins.CacheDir })},
+	{env: "PLUGIN_CACHE_ENABLED", def: "YES", group: groupPlugins,
+		usage: "keep compiled plugins on disk so that later starts skip compilation",
+		val:   boolValue(func(c *Config) *bool { return &c.Plugins.CacheEnabled })},
+	{env: "PLUGIN_DECISION_CACHE_SECONDS", def: "60", group: groupPlugins,
+		usage: "longest time a decision a plugin marked cacheable is reused (bounded by the token's expiry; 0: no cache)",
+		val:   secondsOrZero(func(c *Config) *time.Duration { return &c.Plugins.DecisionCacheTTL })},
 
 	// Stream buffers and memory.
 	{env: "FRAGMENT_BUFFER_MAX_LENGTH", def: "10", compat: true, group: groupBuffer,

@@ -26,6 +26,8 @@ type Request struct {
 	RemoteAddr string
 	Header     http.Header
 	Query      url.Values
+	// OnlySource is the PULL's only_source: do not fetch from other nodes.
+	OnlySource bool
 }
 
 // Decision is an Authorizer's answer. A zero Decision denies.

@@ -27,6 +27,7 @@ type Relay struct {
 	cfg      config.Config
 	log      zerolog.Logger
 	hub      *hub.Hub
+	plugins  *policy.Plugins // nil when Options replaced both decisions
 	sessions *session.Manager
 	handler  *httpserver.Handler
 	draining atomic.Bool
@@ -36,8 +37,16 @@ type Relay struct {
 	certs        *certReloader
 }
 
-// New builds a relay node; Listen and Serve start it.
-func New(cfg config.Config, log zerolog.Logger) (*Relay, error) {
+// Options replace parts of a relay, for tests and benchmarks.
+type Options struct {
+	// Authorizer and Router, when both are set, replace the policy plugins.
+	Authorizer policy.Authorizer
+	Router     policy.Router
+}
+
+// New builds a relay node: it loads the policy plugins (ctx bounds that),
+// and Listen and Serve start it.
+func New(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Options) (*Relay, error) {
 	r := &Relay{cfg: cfg, log: log}
 	r.hub = hub.New(hub.Config{
 		RingLength:     cfg.Buffer.MaxFragments,
@@ -45,13 +54,19 @@ func New(cfg config.Config, log zerolog.Logger) (*Relay, error) {
 		TotalMaxBytes:  cfg.Buffer.GlobalMaxBytes(),
 		PublisherGrace: cfg.Limits.PublisherGrace,
 	})
+	auth, router := opts.Authorizer, opts.Router
+	if auth == nil || router == nil {
+		plugins, err := loadPlugins(ctx, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		r.plugins = plugins
+		auth, router = plugins, plugins
+	}
 	r.sessions = session.NewManager(session.Config{
-		Hub: r.hub,
-		Authorizer: &policy.JWT{
-			PullSecret:  cfg.Auth.PullSecret,
-			PushSecret:  cfg.Auth.PushSecret,
-			PushAllowed: cfg.Auth.PushAllowed,
-		},
+		Hub:                 r.hub,
+		Authorizer:          auth,
+		Router:              router,
 		Log:                 log,
 		LogRequests:         cfg.Log.Requests,
 		MaxTextSize:         cfg.Limits.MaxTextMessageSize,
@@ -76,6 +91,15 @@ func New(cfg config.Config, log zerolog.Logger) (*Relay, error) {
 		r.certs = certs
 	}
 	return r, nil
+}
+
+// ReloadPlugins loads the policy plugins again and swaps them in; on error
+// the running ones keep serving.
+func (r *Relay) ReloadPlugins(ctx context.Context) error {
+	if r.plugins == nil {
+		return nil
+	}
+	return r.plugins.Reload(ctx)
 }
 
 // Hub returns the node's streams.
@@ -178,4 +202,9 @@ func (r *Relay) shutdown(servers []*http.Server) {
 		_ = srv.Shutdown(ctx) // hijacked WebSockets are not waited for here
 	}
 	r.sessions.CloseAll(ctx)
+	if r.plugins != nil {
+		if err := r.plugins.Close(ctx); err != nil {
+			r.log.Warn().Err(err).Msg("closing plugins")
+		}
+	}
 }

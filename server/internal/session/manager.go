@@ -22,6 +22,9 @@ import (
 type Config struct {
 	Hub        *hub.Hub
 	Authorizer policy.Authorizer
+	// Router orders where a PULL's stream is looked for. Nil: this node
+	// only.
+	Router policy.Router
 	Log        zerolog.Logger
 	// LogRequests logs every accepted or refused PUSH and PULL at info level
 	// (otherwise at debug).

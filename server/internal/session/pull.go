@@ -18,12 +18,18 @@ func (s *session) runPull(msg protocol.Message) error {
 	if err != nil {
 		return &protocol.Error{Code: protocol.CodeProtocol, Message: err.Error()}
 	}
-	if err := s.authorize(policy.Pull, req.Stream, req.Auth); err != nil {
+	preq := s.request(policy.Pull, req.Stream, req.Auth)
+	preq.OnlySource = req.OnlySource
+	if err := s.authorize(preq); err != nil {
 		return err
 	}
 	s.ext = req.Ext
+	route, err := s.route(preq)
+	if err != nil {
+		return err
+	}
 	start := hub.Start{MaxInitial: req.MaxInitialFragments, Epoch: req.Resume.Epoch, After: req.Resume.After}
-	sub, err := s.m.cfg.Hub.Subscribe(req.Stream, start, s)
+	sub, err := s.subscribe(route, req.Stream, start)
 	if errors.Is(err, hub.ErrNotFound) {
 		// The base protocol's answer for a stream found nowhere.
 		if err := s.writeText(protocol.AppendOK(nil, protocol.OK{Ext: req.Ext})); err != nil {
@@ -42,6 +48,42 @@ func (s *session) runPull(msg protocol.Message) error {
 	s.started.Store(true)
 	sub.Start()
 	return s.receiveViewerMessages()
+}
+
+// route asks the router where to look for the stream.
+func (s *session) route(req *policy.Request) ([]policy.Source, error) {
+	if s.m.cfg.Router == nil {
+		return []policy.Source{{Kind: policy.SourceLocal}}, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.m.cfg.AuthTimeout)
+	defer cancel()
+	d := s.m.cfg.Router.Route(ctx, req)
+	if d.Rejected {
+		code := d.Code
+		if code == "" {
+			code = protocol.CodeAuth
+		}
+		return nil, &protocol.Error{Code: code, Message: d.Reason}
+	}
+	return d.Sources, nil
+}
+
+// subscribe tries the sources in order and subscribes to the first that has
+// the stream. Sources other than this node are served by the cluster
+// (registry and upstream pulls); until a node has them configured they find
+// nothing.
+func (s *session) subscribe(sources []policy.Source, stream string, start hub.Start) (*hub.Subscription, error) {
+	for _, src := range sources {
+		if src.Kind != policy.SourceLocal {
+			continue
+		}
+		sub, err := s.m.cfg.Hub.Subscribe(stream, start, s)
+		if errors.Is(err, hub.ErrNotFound) {
+			continue
+		}
+		return sub, err
+	}
+	return nil, hub.ErrNotFound
 }
 
 // receiveViewerMessages reads what a viewer may send after OK: heartbeats,

@@ -16,7 +16,7 @@ func (s *session) runPush(msg protocol.Message) error {
 	if err != nil {
 		return &protocol.Error{Code: protocol.CodeProtocol, Message: err.Error()}
 	}
-	if err := s.authorize(policy.Push, req.Stream, req.Auth); err != nil {
+	if err := s.authorize(s.request(policy.Push, req.Stream, req.Auth)); err != nil {
 		return err
 	}
 	pub, err := s.m.cfg.Hub.Publish(req.Stream, hub.PublishOptions{

@@ -120,16 +120,23 @@ func (s *session) readMessage(timeout time.Duration, scratch *bytes.Buffer) (web
 	return typ, buf.Bytes(), nil
 }
 
-func (s *session) authorize(action policy.Action, stream, token string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.m.cfg.AuthTimeout)
-	defer cancel()
-	d := s.m.cfg.Authorizer.Authorize(ctx, &policy.Request{
+// request builds the policy request for this connection. The HTTP headers
+// and query are handed over once: the session does not keep them.
+func (s *session) request(action policy.Action, stream, token string) *policy.Request {
+	req := &policy.Request{
 		Action: action, Stream: stream, Token: token,
 		RemoteAddr: s.remote, Header: s.header, Query: s.query,
-	})
-	s.header, s.query = nil, nil // not needed any more; free them
+	}
+	s.header, s.query = nil, nil
+	return req
+}
+
+func (s *session) authorize(req *policy.Request) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.m.cfg.AuthTimeout)
+	defer cancel()
+	d := s.m.cfg.Authorizer.Authorize(ctx, req)
 	if d.Allowed {
-		s.logRequest(action, stream, "accepted", nil)
+		s.logRequest(req.Action, req.Stream, "accepted", nil)
 		return nil
 	}
 	code := d.Code
@@ -137,7 +144,7 @@ func (s *session) authorize(action policy.Action, stream, token string) error {
 		code = protocol.CodeAuth
 	}
 	err := &protocol.Error{Code: code, Message: d.Reason}
-	s.logRequest(action, stream, "refused", err)
+	s.logRequest(req.Action, req.Stream, "refused", err)
 	return err
 }
 

@@ -1,0 +1,6 @@
+;; initfail: hlsrelay_init refuses to start.
+(module
+  (memory (export "memory") 1)
+  (func (export "hlsrelay_abi_version") (result i32) (i32.const 1))
+  (func (export "hlsrelay_init") (result i32) (i32.const 3))
+  (func (export "hlsrelay_authorize") (result i32) (i32.const 0)))
