@@ -46,6 +46,9 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./sdk-go/protocol -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./server/internal/config -run '^$$' -fuzz '^FuzzParseDotenv$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./plugins/pdk -run '^$$' -fuzz '^FuzzAppendBase64URL$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./plugins/pdk -run '^$$' -fuzz '^FuzzJSONScanner$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./plugins/pdk -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)
 
 ## bench: Go benchmarks of the hot paths, then the relay load figures of docs/benchmarks.md
 bench: build

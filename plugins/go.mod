@@ -2,7 +2,10 @@ module github.com/hlsrelay/hlsrelay/plugins
 
 go 1.26
 
-require github.com/tetratelabs/wazero v1.12.0
+require (
+	github.com/golang-jwt/jwt/v5 v5.3.1
+	github.com/tetratelabs/wazero v1.12.0
+)
 
 require (
 	github.com/hlsrelay/hlsrelay/sdk-go v0.0.0

@@ -4,24 +4,23 @@ package examples
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hlsrelay/hlsrelay/plugins/abi"
 	"github.com/hlsrelay/hlsrelay/plugins/host"
+	"github.com/hlsrelay/hlsrelay/plugins/plugintest"
 )
 
 const allowlistConfig = "# streams anyone may watch\npublic/\n  room1/cam \r\n\n#room2/\n"
 
 func TestAllowlist(t *testing.T) {
 	t.Parallel()
-	p := loadAllowlist(t, allowlistConfig)
+	p := plugintest.Load(t, "allowlist.wasm", plugintest.Options{Config: allowlistConfig, MaxCacheTTL: time.Hour})
 	tests := []struct {
 		action, stream string
 		reason         string // "" for allowed
@@ -39,7 +38,9 @@ func TestAllowlist(t *testing.T) {
 		{"PUSH", "public/a", "publishing is not allowed on this node", "allowlist: deny PUSH public/a"},
 	}
 	for _, tt := range tests {
-		d, logs := p.authorize(t, &host.Request{Action: tt.action, Stream: tt.stream})
+		before := len(p.Logs())
+		d := p.Authorize(t, &host.Request{Action: tt.action, Stream: tt.stream})
+		logs := p.Logs()[before:]
 		if tt.reason == "" && !d.Allowed {
 			t.Errorf("%s %s: denied: %s", tt.action, tt.stream, d.Reason)
 		}
@@ -49,7 +50,7 @@ func TestAllowlist(t *testing.T) {
 		if d.CacheTTL != time.Minute {
 			t.Errorf("%s %s: cache TTL %v, want 1m", tt.action, tt.stream, d.CacheTTL)
 		}
-		if len(logs) != 1 || logs[0] != (logLine{abi.LogDebug, tt.log}) {
+		if len(logs) != 1 || logs[0] != (plugintest.LogLine{Level: abi.LogDebug, Msg: tt.log}) {
 			t.Errorf("%s %s: logs %+v, want one debug line %q", tt.action, tt.stream, logs, tt.log)
 		}
 	}
@@ -57,13 +58,11 @@ func TestAllowlist(t *testing.T) {
 
 func TestAllowlistEmptyConfigDeniesAll(t *testing.T) {
 	t.Parallel()
-	p := loadAllowlist(t, "")
-	if d, _ := p.authorize(t, &host.Request{Action: "PULL", Stream: "a"}); d.Allowed {
-		t.Fatalf("allowed with no prefix")
-	}
-	p = loadAllowlist(t, "\n# only comments\n \r\n")
-	if d, _ := p.authorize(t, &host.Request{Action: "PULL", Stream: "a"}); d.Allowed {
-		t.Fatalf("allowed with no prefix")
+	for _, config := range []string{"", "\n# only comments\n \r\n"} {
+		p := plugintest.Load(t, "allowlist.wasm", plugintest.Options{Config: config})
+		if d := p.Authorize(t, plugintest.Pull("a", "")); d.Allowed {
+			t.Fatalf("config %q: allowed with no prefix", config)
+		}
 	}
 }
 
@@ -74,11 +73,15 @@ func TestAllowlistLongConfig(t *testing.T) {
 	if len(config) != 64*1024 {
 		t.Fatalf("config of %d bytes", len(config))
 	}
-	p := loadAllowlist(t, config)
-	if d, _ := p.authorize(t, &host.Request{Action: "PULL", Stream: "ok/1"}); !d.Allowed {
+	p := plugintest.Load(t, "allowlist.wasm", plugintest.Options{Config: config})
+	if d := p.Authorize(t, plugintest.Pull("ok/1", "")); !d.Allowed {
 		t.Fatalf("denied: %s", d.Reason)
 	}
-	if err := loadAllowlistErr(t, config+"\n"); err == nil {
+	wasm, err := os.ReadFile("allowlist.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plugintest.LoadBytes(t, "allowlist.wasm", wasm, plugintest.Options{Config: config + "\n"}); err == nil {
 		t.Fatal("a configuration over 64 KiB is accepted")
 	}
 }
@@ -105,74 +108,4 @@ func TestAllowlistBinaryIsBuilt(t *testing.T) {
 	if !bytes.Equal(built, committed) {
 		t.Fatal("allowlist.wasm is not built from allowlist.wat: run wat2wasm allowlist.wat -o allowlist.wasm")
 	}
-}
-
-// --- until plugintest lands: a minimal loader over package host ---
-
-type logLine struct {
-	level int
-	msg   string
-}
-
-type testPlugin struct {
-	p    *host.Plugin
-	mu   sync.Mutex
-	logs []logLine
-}
-
-func loadAllowlistErr(t testing.TB, config string) error {
-	t.Helper()
-	r, err := host.NewRuntime(context.Background(), host.RuntimeConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasm, err := os.ReadFile("allowlist.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := r.Load(context.Background(), host.PluginConfig{Name: "allowlist", Wasm: wasm, Config: []byte(config), Role: host.RoleAuthorize})
-	if err == nil {
-		p.Close(context.Background())
-	}
-	return err
-}
-
-func loadAllowlist(t testing.TB, config string) *testPlugin {
-	t.Helper()
-	r, err := host.NewRuntime(context.Background(), host.RuntimeConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasm, err := os.ReadFile("allowlist.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp := &testPlugin{}
-	p, err := r.Load(context.Background(), host.PluginConfig{Name: "allowlist", Wasm: wasm, Config: []byte(config), Role: host.RoleAuthorize,
-		MaxCacheTTL: time.Hour,
-		Log: func(level int, _ string, msg string) {
-			tp.mu.Lock()
-			tp.logs = append(tp.logs, logLine{level, msg})
-			tp.mu.Unlock()
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp.p = p
-	tp.logs = nil // the self-test's line
-	return tp
-}
-
-func (tp *testPlugin) authorize(t testing.TB, req *host.Request) (host.Decision, []logLine) {
-	t.Helper()
-	tp.mu.Lock()
-	tp.logs = nil
-	tp.mu.Unlock()
-	d, err := tp.p.Authorize(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp.mu.Lock()
-	defer tp.mu.Unlock()
-	return d, tp.logs
 }

@@ -20,7 +20,8 @@ type Decision struct {
 	// Reason valid UTF-8 of at most 1024 bytes.
 	Code, Reason string
 	// CacheTTL is how long the decision is cached (zero: not cached): the
-	// plugin's decision_cache TTL bounded by PluginConfig.MaxCacheTTL.
+	// plugin's decision_cache TTL bounded by PluginConfig.MaxCacheTTL, or,
+	// for a cached decision, the time it has left.
 	CacheTTL time.Duration
 	// Cached is true if the decision came from the cache, without a call.
 	Cached bool
@@ -185,6 +186,9 @@ func (in *instance) failure(ph phase, err error) *CallError {
 	case in.st.expired:
 		e.Kind = FailTimeout
 		e.Err = fmt.Errorf("%s ran past its deadline and was stopped", ph)
+	case in.p.interrupted.Load():
+		e.Kind = FailTimeout
+		e.Err = fmt.Errorf("%s was stopped by Close", ph)
 	case in.st.memoryRefused:
 		e.Kind = FailMemory
 		e.Err = fmt.Errorf("%s failed with its memory at the limit of %d pages: %w", ph, in.p.r.maxPages, oneLine(err))
@@ -303,8 +307,16 @@ func oneLine(err error) error {
 	if !strings.ContainsAny(s, "\n\t") {
 		return err
 	}
-	return &flatError{msg: strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " | ")), " "), err: err}
+	s = strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " | ")), " ")
+	if len(s) > maxErrorLen {
+		s = text([]byte(s), maxErrorLen) + "..."
+	}
+	return &flatError{msg: s, err: err}
 }
+
+// maxErrorLen bounds the text of a guest's error (its stack trace can be
+// long).
+const maxErrorLen = 300
 
 type flatError struct {
 	msg string

@@ -12,10 +12,15 @@
 //     of idle instances, never sync.Pool: instances are expensive to create
 //     and hold state the plugin relies on). An instance serves one call at a
 //     time; one that faults is closed and replaced on demand.
-//   - Every call has a deadline enforced by wazero's CloseOnContextDone: it
-//     is the only way to stop a guest stuck in a loop, at the price of a
-//     check on every loop back-edge. A per-instance, reusable context and
-//     timer keep the per-call allocations to wazero's own.
+//   - Every call has a deadline that stops even a guest stuck in a loop. The
+//     host rewrites each module to count down at loop heads and function
+//     entries and to check an interrupt flag every thousand passes
+//     (instrument.go), rather than use wazero's CloseOnContextDone, which
+//     made a Go guest about ten times slower. A per-instance timer and
+//     reusable context make a call allocation-free on the host side.
+//   - Memory is limited by the host's allocator (a mapping of the whole
+//     limit on Linux, so growing copies nothing), which also tells the host
+//     when a guest outgrew it.
 //   - The guest pulls request fields through host imports that copy into its
 //     own buffers, and states its decision through imports: no JSON, no
 //     allocation in the guest's memory by the host, and every guest offset

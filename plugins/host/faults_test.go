@@ -185,3 +185,41 @@ func TestClose(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCloseInterrupts: a Close whose context ends first stops in-flight
+// runaway calls instead of leaving them to run on closed instances.
+func TestCloseInterrupts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, err := NewRuntime(ctx, RuntimeConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := r.Load(ctx, PluginConfig{Name: "probe", Wasm: fixture(t, "probe"), Role: RoleAuthorize,
+		PoolSize: 2, CallTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := p.Authorize(ctx, pull("s", "L"))
+			errs <- err
+		}()
+	}
+	for p.Stats().Calls < 2 { // both calls have an instance
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	if err := r.Close(ctxTimeout(t, 10*time.Millisecond)); err == nil {
+		t.Error("Close reported no interruption")
+	}
+	for range 2 {
+		if err := <-errs; err == nil || !strings.Contains(err.Error(), "stopped by Close") {
+			t.Errorf("runaway call: %v", err)
+		}
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("close took %v", d)
+	}
+}

@@ -26,11 +26,12 @@ type instance struct {
 	route     api.Function
 	stack     [1]uint64
 	cc        callCtx
-	timer     *time.Timer // fires expire at the call deadline
+	timer     *time.Timer       // fires expire at the call deadline
 	interrupt api.MutableGlobal // set to 1 to stop the guest (see instrument.go)
-	out       lineWriter  // WASI stdout and stderr
+	out       lineWriter        // WASI stdout and stderr
 	st        callState
 	scratch   [128]byte // header name canonicalisation
+	hmac      hmacState
 	// memoryRefused is set when the memory limit refused a growth; the
 	// instance is then discarded after its call.
 	memoryRefused bool
@@ -69,7 +70,6 @@ func (c *callCtx) Value(key any) any {
 	}
 	return c.parent.Value(key)
 }
-
 
 // instanceOf finds the instance a host import is called for.
 func instanceOf(ctx context.Context) *instance {
@@ -115,6 +115,9 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	}
 	in.st.reset(phaseIdle, nil)
 	p.stats.instancesCreated.Add(1)
+	p.liveMu.Lock()
+	p.live[in] = struct{}{}
+	p.liveMu.Unlock()
 	return in, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -133,6 +134,10 @@ type Plugin struct {
 	faultLog  bucket         // the host's reports of its faults
 	closeOnce sync.Once
 	closeErr  error
+
+	liveMu      sync.Mutex
+	live        map[*instance]struct{} // every instance not yet discarded
+	interrupted atomic.Bool            // Close interrupted in-flight calls
 }
 
 // ErrClosed is returned by calls to a plugin after Close.
@@ -192,6 +197,7 @@ func (r *Runtime) load(ctx context.Context, cfg PluginConfig) (*Plugin, error) {
 		slots:    make(chan struct{}, cfg.PoolSize),
 		guestLog: newBucket(logRate),
 		faultLog: newBucket(logRate),
+		live:     make(map[*instance]struct{}),
 	}
 	if cfg.MaxCacheTTL > 0 {
 		p.cache = newDecisionCache(decisionCacheSize)
@@ -204,6 +210,7 @@ func (r *Runtime) load(ctx context.Context, cfg PluginConfig) (*Plugin, error) {
 		return nil, err
 	}
 	p.idle <- in
+	r.remember(p)
 	if err := p.selfTest(ctx); err != nil {
 		_ = p.Close(ctx)
 		return nil, err
@@ -280,10 +287,12 @@ func (p *Plugin) enter() bool {
 
 func (p *Plugin) leave() { p.inflight.Done() }
 
-// Close refuses new calls, waits for in-flight ones (until ctx is done),
-// then closes the instances and the compiled module. It returns ctx's error
-// if it stopped waiting; instances still busy then are closed when their
-// calls end. Later calls of Close return the first result.
+// Close refuses new calls and waits for in-flight ones; if ctx is done
+// first, it interrupts them (they fail as timeouts, within microseconds
+// unless blocked in a registry look-up) and still waits for them, so that
+// no guest runs on a closed instance. Then it closes the instances and the
+// compiled module, and returns ctx's error if it had to interrupt. Later
+// calls of Close return the first result.
 func (p *Plugin) Close(ctx context.Context) error {
 	p.closeOnce.Do(func() {
 		p.mu.Lock()
@@ -298,13 +307,27 @@ func (p *Plugin) Close(ctx context.Context) error {
 		case <-done:
 		case <-ctx.Done():
 			p.closeErr = fmt.Errorf("plugin %q: close: %w", p.cfg.Name, ctx.Err())
+			p.interruptAll()
+			<-done
 		}
+		ctx = context.WithoutCancel(ctx) // closing releases; a done ctx stops nothing
 		p.drain(ctx)
-		// A context already done would stop nothing here: Close of a
-		// compiled module only releases it.
-		_ = p.compiled.Close(context.WithoutCancel(ctx))
+		_ = p.compiled.Close(ctx)
+		p.r.forget(p)
 	})
 	return p.closeErr
+}
+
+// interruptAll stops the guest code of every live instance.
+func (p *Plugin) interruptAll() {
+	p.interrupted.Store(true)
+	p.liveMu.Lock()
+	defer p.liveMu.Unlock()
+	for in := range p.live {
+		if in.interrupt != nil {
+			in.interrupt.Set(1)
+		}
+	}
 }
 
 // drain closes the idle instances.

@@ -60,9 +60,11 @@ func (p *Plugin) release(in *instance, healthy bool) {
 
 // discard closes an instance and frees its slot.
 func (p *Plugin) discard(ctx context.Context, in *instance) {
+	p.liveMu.Lock()
+	delete(p.live, in)
+	p.liveMu.Unlock()
 	in.timer.Stop()
 	_ = in.mod.Close(ctx)
 	<-p.slots
 	p.stats.instancesDiscarded.Add(1)
 }
-

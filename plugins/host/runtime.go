@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -57,6 +58,9 @@ type Runtime struct {
 	// host offers. A plugin may import nothing else.
 	imports map[string]map[string]api.FunctionDefinition
 	keys    keyCache
+
+	mu      sync.Mutex
+	plugins map[*Plugin]struct{} // loaded and not closed
 }
 
 // NewRuntime creates a Runtime. Close it to release the compiled code.
@@ -71,7 +75,7 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	rc := wazero.NewRuntimeConfigCompiler().
 		WithCloseOnContextDone(cfg.deadlines == deadlineWazero).
 		WithCoreFeatures(api.CoreFeaturesV2)
-	r := &Runtime{maxPages: pages, mode: cfg.deadlines}
+	r := &Runtime{maxPages: pages, mode: cfg.deadlines, plugins: make(map[*Plugin]struct{})}
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
@@ -98,14 +102,36 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	return r, nil
 }
 
-// Close closes every plugin instance and releases compiled code. Plugins
-// loaded by r fail their calls afterwards.
+// Close closes the plugins loaded by r that are still open (see
+// Plugin.Close: in-flight calls end first) and releases the runtime.
 func (r *Runtime) Close(ctx context.Context) error {
-	err := r.rt.Close(ctx)
+	r.mu.Lock()
+	open := make([]*Plugin, 0, len(r.plugins))
+	for p := range r.plugins {
+		open = append(open, p)
+	}
+	r.mu.Unlock()
+	var err error
+	for _, p := range open {
+		err = errors.Join(err, p.Close(ctx))
+	}
+	err = errors.Join(err, r.rt.Close(context.WithoutCancel(ctx)))
 	if r.cache != nil {
 		err = errors.Join(err, r.cache.Close(ctx))
 	}
 	return err
+}
+
+func (r *Runtime) remember(p *Plugin) {
+	r.mu.Lock()
+	r.plugins[p] = struct{}{}
+	r.mu.Unlock()
+}
+
+func (r *Runtime) forget(p *Plugin) {
+	r.mu.Lock()
+	delete(r.plugins, p)
+	r.mu.Unlock()
 }
 
 // checkImports refuses any import that the host does not offer with exactly

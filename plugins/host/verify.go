@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
+	"hash"
 	"math/big"
 	"sync"
 
@@ -29,7 +30,32 @@ func signatureVerify(ctx context.Context, _ api.Module, stack []uint64) {
 	key := in.read(stack[1], stack[2])
 	msg := in.read(stack[3], stack[4])
 	sig := in.read(stack[5], stack[6])
-	stack[0] = api.EncodeI32(in.p.r.keys.verify(int32(stack[0]), key, msg, sig))
+	alg := int32(stack[0])
+	if alg == abi.AlgHS256 {
+		stack[0] = api.EncodeI32(in.hmac.verify(key, msg, sig))
+		return
+	}
+	stack[0] = api.EncodeI32(in.p.r.keys.verify(alg, key, msg, sig))
+}
+
+// hmacState keeps an instance's last HMAC key and its hash, since a plugin
+// verifies every token with the same secret: reusing them makes an HS256
+// check allocation-free.
+type hmacState struct {
+	key []byte
+	mac hash.Hash
+	sum [sha256.Size]byte
+}
+
+func (h *hmacState) verify(key, msg, sig []byte) int32 {
+	if h.mac == nil || !bytes.Equal(h.key, key) {
+		h.key = append(h.key[:0], key...)
+		h.mac = hmac.New(sha256.New, h.key)
+	} else {
+		h.mac.Reset()
+	}
+	h.mac.Write(msg)
+	return result(hmac.Equal(h.mac.Sum(h.sum[:0]), sig))
 }
 
 // minRSABits is the smallest RSA modulus RS256 accepts.
@@ -78,10 +104,8 @@ func (c *keyCache) get(alg int32, key []byte) crypto.PublicKey {
 // verify implements signature_verify's answer for alg.
 func (c *keyCache) verify(alg int32, key, msg, sig []byte) int32 {
 	if alg == abi.AlgHS256 {
-		mac := hmac.New(sha256.New, key)
-		mac.Write(msg)
-		var sum [sha256.Size]byte
-		return result(hmac.Equal(mac.Sum(sum[:0]), sig))
+		var h hmacState
+		return h.verify(key, msg, sig)
 	}
 	if alg != abi.AlgRS256 && alg != abi.AlgES256 && alg != abi.AlgEdDSA {
 		return abi.SigBadAlg

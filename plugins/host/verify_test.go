@@ -142,3 +142,17 @@ func TestSignatureVerifyImport(t *testing.T) {
 		}
 	}
 }
+
+func TestHMACStateReuse(t *testing.T) {
+	t.Parallel()
+	var h hmacState
+	msg := []byte("m")
+	for _, key := range []string{"a", "a", "b", "", "a"} {
+		mac := hmac.New(sha256.New, []byte(key))
+		mac.Write(msg)
+		sum := mac.Sum(nil)
+		if h.verify([]byte(key), msg, sum) != abi.SigValid || h.verify([]byte(key+"x"), msg, sum) != abi.SigInvalid {
+			t.Fatalf("key %q", key)
+		}
+	}
+}

@@ -25,6 +25,16 @@ var b64url = func() (t [256]byte) {
 // other byte outside the alphabet, or a lone last character, is ErrBase64.
 // On error dst is returned with what had been decoded appended.
 func AppendBase64URL(dst, src []byte) ([]byte, error) {
+	// Whole quanta of four characters, the common case.
+	for len(src) >= 4 {
+		a, b, c, d := b64url[src[0]], b64url[src[1]], b64url[src[2]], b64url[src[3]]
+		if a|b|c|d == 0xff || (a|b|c|d)&0xc0 != 0 {
+			break // a byte outside the alphabet: the careful loop below
+		}
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
+		dst = append(dst, byte(v>>16), byte(v>>8), byte(v))
+		src = src[4:]
+	}
 	var acc uint32 // bits of the pending quantum
 	n := 0         // characters in the pending quantum
 	for _, c := range src {

@@ -7,9 +7,11 @@ import (
 	"github.com/hlsrelay/hlsrelay/plugins/pdk/internal/hostcall"
 )
 
+//lint:ignore U1000 exported to the host (staticcheck does not know go:wasmexport)
 //go:wasmexport hlsrelay_abi_version
 func abiVersion() int32 { return abi.Version }
 
+//lint:ignore U1000 exported to the host (staticcheck does not know go:wasmexport)
 //go:wasmexport hlsrelay_init
 func initInstance() int32 {
 	if initHandler == nil {

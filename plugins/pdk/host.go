@@ -180,6 +180,7 @@ func RegistryLookup(key string) ([]byte, error) {
 // bytes are cut; over 100 lines a second, the excess is dropped.
 func Log(level int32, msg string) { hostcall.LogString(level, msg) }
 
+//lint:ignore U1000 read by the hlsrelay_init export (exports_wasip1.go)
 var initHandler func() error
 
 // HandleInit registers h to run once per plugin instance, before any

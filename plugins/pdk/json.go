@@ -51,6 +51,7 @@ type JSONScanner struct {
 	raw    []byte
 	text   []byte
 	hasTxt bool
+	plain  bool // the last string scanned has no escape and no byte >= 0x80
 
 	keyBuf  []byte
 	textBuf []byte
@@ -113,8 +114,12 @@ func (s *JSONScanner) Next() bool {
 		if !s.scanString() {
 			return s.fail()
 		}
-		s.keyBuf = appendUnquoted(s.keyBuf[:0], s.data[start:s.pos])
-		s.key = s.keyBuf
+		if s.plain {
+			s.key = s.data[start+1 : s.pos-1]
+		} else {
+			s.keyBuf = appendUnquoted(s.keyBuf[:0], s.data[start:s.pos])
+			s.key = s.keyBuf
+		}
 		s.skipSpace()
 		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
 			return s.fail()
@@ -128,12 +133,16 @@ func (s *JSONScanner) Next() bool {
 		return s.fail()
 	}
 	s.kind, s.raw = kind, s.data[start:s.pos]
+	if kind == JSONString && s.plain {
+		s.text, s.hasTxt = s.raw[1:len(s.raw)-1], true
+	}
 	s.n++
 	return true
 }
 
 // Key returns the key of the current member, unescaped. It is empty for an
-// array element, and valid until the next call of Next or Reset.
+// array element, and valid until the next call of Next or Reset (it may
+// alias the document: do not modify it).
 func (s *JSONScanner) Key() []byte { return s.key }
 
 // Kind returns the kind of the current value.
@@ -144,7 +153,8 @@ func (s *JSONScanner) Raw() []byte { return s.raw }
 
 // Text returns the current value unescaped if it is a string, as
 // encoding/json would (invalid UTF-8 and lone surrogates become U+FFFD), and
-// its raw text otherwise. It is valid until the next call of Next or Reset.
+// its raw text otherwise. It is valid until the next call of Next or Reset
+// (it may alias the document: do not modify it).
 func (s *JSONScanner) Text() []byte {
 	if s.kind != JSONString {
 		return s.raw
@@ -242,15 +252,21 @@ func (s *JSONScanner) scanString() bool {
 		return false
 	}
 	i := s.pos + 1
+	plain := true
 	for i < len(d) {
 		c := d[i]
 		switch {
 		case c == '"':
 			s.pos = i + 1
+			s.plain = plain
 			return true
 		case c < 0x20:
 			return false
+		case c >= 0x80:
+			plain = false
+			i++
 		case c == '\\':
+			plain = false
 			if i+1 >= len(d) {
 				return false
 			}

@@ -3,39 +3,56 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hlsrelay/hlsrelay/plugins/abi"
 	"github.com/hlsrelay/hlsrelay/plugins/host"
+	"github.com/hlsrelay/hlsrelay/plugins/plugintest"
 )
 
-// wasmPath is the plugin built by TestMain.
-var wasmPath string
+// buildDir holds the plugin built for the tests; TestMain removes it.
+var buildDir string
 
-// TestMain builds the plugin, as scripts/build-plugins.sh does.
 func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// builtPlugin builds the plugin as scripts/build-plugins.sh does, once per
+// test binary (and only if a test needs it, so fuzzing skips it), and
+// returns the path of the .wasm file.
+var builtPlugin = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "route-test")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return "", err
 	}
-	wasmPath = filepath.Join(dir, "route.wasm")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w", "-o", wasmPath, ".")
+	buildDir = dir
+	path := filepath.Join(dir, "route.wasm")
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w", "-o", path, ".")
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the plugin: %v\n%s", err, out)
-		os.Exit(1)
+		return "", fmt.Errorf("building the plugin: %v\n%s", err, out)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	return path, nil
+})
+
+func wasmPath(t testing.TB) string {
+	t.Helper()
+	path, err := builtPlugin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 var (
@@ -66,8 +83,12 @@ func TestRoute(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := loadPlugin(t, tt.config)
-			d := p.route(t, &host.Request{Action: "PULL", Stream: "room/a", OnlySource: tt.onlySource})
+			p := plugintest.Load(t, wasmPath(t), plugintest.Options{Config: tt.config})
+			var opts []plugintest.RequestOption
+			if tt.onlySource {
+				opts = append(opts, plugintest.OnlySource())
+			}
+			d := p.Route(t, plugintest.Pull("room/a", "", opts...))
 			if d.Rejected || !reflect.DeepEqual(d.Sources, tt.want) {
 				t.Fatalf("route %+v, want sources %+v", d, tt.want)
 			}
@@ -77,6 +98,10 @@ func TestRoute(t *testing.T) {
 
 func TestRouteRefusesBadConfig(t *testing.T) {
 	t.Parallel()
+	wasm, err := os.ReadFile(wasmPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, config := range []string{
 		"local=yes",
 		"registry=1",
@@ -86,55 +111,8 @@ func TestRouteRefusesBadConfig(t *testing.T) {
 		"local=true&local=false",
 		"upstream=%",
 	} {
-		if err := loadErr(t, config); err == nil {
+		if _, err := plugintest.LoadBytes(t, "route.wasm", wasm, plugintest.Options{Config: config}); err == nil {
 			t.Errorf("config %q accepted", config)
 		}
 	}
-}
-
-// --- until plugintest lands: a minimal loader over package host ---
-
-type testPlugin struct{ p *host.Plugin }
-
-func loadErr(t testing.TB, config string) error {
-	t.Helper()
-	r, err := host.NewRuntime(context.Background(), host.RuntimeConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasm, err := os.ReadFile(wasmPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := r.Load(context.Background(), host.PluginConfig{Name: "route", Wasm: wasm, Config: []byte(config), Role: host.RoleRoute})
-	if err == nil {
-		p.Close(context.Background())
-	}
-	return err
-}
-
-func loadPlugin(t testing.TB, config string) *testPlugin {
-	t.Helper()
-	r, err := host.NewRuntime(context.Background(), host.RuntimeConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasm, err := os.ReadFile(wasmPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := r.Load(context.Background(), host.PluginConfig{Name: "route", Wasm: wasm, Config: []byte(config), Role: host.RoleRoute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testPlugin{p}
-}
-
-func (tp *testPlugin) route(t testing.TB, req *host.Request) host.RouteDecision {
-	t.Helper()
-	d, err := tp.p.Route(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }

@@ -11,6 +11,7 @@
 //	}
 package authorize
 
+//lint:ignore U1000 read by the hlsrelay_authorize export (export_wasip1.go)
 var handler func() error
 
 // Handle registers h as the plugin's authorisation: for each PUSH or PULL it

@@ -10,6 +10,7 @@
 //	}
 package route
 
+//lint:ignore U1000 read by the hlsrelay_route export (export_wasip1.go)
 var handler func() error
 
 // Handle registers h as the plugin's routing: for a PULL of a stream this

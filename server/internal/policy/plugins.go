@@ -142,9 +142,9 @@ func (p *Plugins) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p.auth.Swap(ctx, auth)
-	p.route.Swap(ctx, route)
-	return nil
+	// The new plugins serve from here on; an error closing an old one is
+	// reported but does not undo the swap.
+	return errors.Join(p.auth.Swap(ctx, auth), p.route.Swap(ctx, route))
 }
 
 // Close releases the plugins and the runtime.

@@ -25,7 +25,7 @@ type Config struct {
 	// Router orders where a PULL's stream is looked for. Nil: this node
 	// only.
 	Router policy.Router
-	Log        zerolog.Logger
+	Log    zerolog.Logger
 	// LogRequests logs every accepted or refused PUSH and PULL at info level
 	// (otherwise at debug).
 	LogRequests bool
