@@ -63,7 +63,22 @@ func NewPlugins(ctx context.Context, cfg PluginsConfig) (*Plugins, error) {
 		return nil, err
 	}
 	p.auth, p.route = host.NewSlot(auth), host.NewSlot(route)
+	p.warm(auth, route)
 	return p, nil
+}
+
+// warm fills the plugins' pools in the background: start-up waits for one
+// instance each, the first burst of viewers should not wait for the rest.
+func (p *Plugins) warm(plugins ...*host.Plugin) {
+	for _, pl := range plugins {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := pl.Warm(ctx); err != nil && !errors.Is(err, host.ErrClosed) {
+				p.cfg.Log.Warn().Err(err).Str("plugin", pl.Name()).Msg("could not fill the plugin's pool; instances are created on demand")
+			}
+		}()
+	}
 }
 
 // loadBoth loads the two plugins concurrently: compiling is the slow part
@@ -142,6 +157,7 @@ func (p *Plugins) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	p.warm(auth, route)
 	// The new plugins serve from here on; an error closing an old one is
 	// reported but does not undo the swap.
 	return errors.Join(p.auth.Swap(ctx, auth), p.route.Swap(ctx, route))
