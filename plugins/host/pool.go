@@ -83,6 +83,9 @@ func (p *Plugin) Warm(ctx context.Context) error {
 		in, err := p.newInstance(ctx)
 		if err != nil {
 			<-p.slots
+			if p.isClosed() {
+				return ErrClosed // closed while warming (a reload swapped it out)
+			}
 			return &CallError{Plugin: p.cfg.Name, Kind: FailInit, Err: err}
 		}
 		p.release(in, true)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -120,5 +121,51 @@ func TestReloadUnderLoad(t *testing.T) {
 	wg.Wait()
 	if failed.Load() != 0 || ok.Load() == 0 {
 		t.Fatalf("%d decisions failed, %d succeeded", failed.Load(), ok.Load())
+	}
+}
+
+// TestPluginFileWatch: replacing the AUTH_PLUGIN file swaps the plugin in
+// without a restart.
+func TestPluginFileWatch(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "auth.wasm")
+	copyFile(t, repoFile("plugins", "examples", "allowlist.wasm"), file)
+	url := startRelay(t, func(c *config.Config) {
+		c.Plugins.AuthFile = file
+		c.Plugins.AuthConfig = "public/"
+		c.Plugins.ReloadCheckInterval = 50 * time.Millisecond
+	})
+	w := dial(t, url)
+	w.sendText("PULL:stream=private/cam&auth=x")
+	w.expectError(protocol.CodeAuth)
+
+	// The replacement allows every stream but "loop".
+	copyFile(t, filepath.Join("testdata", "loop_on_stream.wasm"), file)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		w := dial(t, url)
+		w.sendText("PULL:stream=private/cam&auth=x")
+		if got := w.readText(); got == "OK" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the new plugin file was not picked up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := to + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, to); err != nil {
+		t.Fatal(err)
 	}
 }

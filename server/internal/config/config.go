@@ -138,6 +138,9 @@ type PluginsConfig struct {
 	// configuration (AUTH_PLUGIN_CONFIG, ROUTE_PLUGIN_CONFIG). The embedded
 	// plugins are configured from the existing settings instead.
 	AuthConfig, RouteConfig string
+	// ReloadCheckInterval is how often plugin files are checked for changes
+	// (PLUGIN_RELOAD_CHECK_SECONDS, 5 s; 0: only on SIGHUP).
+	ReloadCheckInterval time.Duration
 	// PoolSize is the most instances of each plugin (PLUGIN_POOL_SIZE, 4).
 	PoolSize int
 	// CallTimeout is one call's deadline (PLUGIN_CALL_TIMEOUT_SECONDS, 50 ms).

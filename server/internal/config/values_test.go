@@ -32,7 +32,8 @@ func TestDefault(t *testing.T) {
 		},
 		Auth: AuthConfig{PushAllowed: true},
 		Plugins: PluginsConfig{
-			PoolSize: 4, CallTimeout: 50 * time.Millisecond, MaxMemoryBytes: 64 << 20,
+			ReloadCheckInterval: 5 * time.Second,
+			PoolSize:            4, CallTimeout: 50 * time.Millisecond, MaxMemoryBytes: 64 << 20,
 			CacheEnabled: true, DecisionCacheTTL: 60 * time.Second,
 		},
 		Buffer: BufferConfig{MaxFragments: 10, StreamMaxBytes: 64 << 20, MemoryLimitBytes: 256 << 20},
@@ -148,6 +149,7 @@ var validCases = []valid{
 	{"AUTH_PLUGIN_CONFIG", "a=1&b=x y", func(c Config) any { return c.Plugins.AuthConfig }, "a=1&b=x y"},
 	{"ROUTE_PLUGIN", "route.wasm", func(c Config) any { return c.Plugins.RouteFile }, "route.wasm"},
 	{"ROUTE_PLUGIN_CONFIG", "local=true", func(c Config) any { return c.Plugins.RouteConfig }, "local=true"},
+	{"PLUGIN_RELOAD_CHECK_SECONDS", "0", func(c Config) any { return c.Plugins.ReloadCheckInterval }, time.Duration(0)},
 	{"PLUGIN_POOL_SIZE", "8", func(c Config) any { return c.Plugins.PoolSize }, 8},
 	{"PLUGIN_CALL_TIMEOUT_SECONDS", "0.2", func(c Config) any { return c.Plugins.CallTimeout }, 200 * time.Millisecond},
 	{"PLUGIN_MAX_MEMORY_MB", "32", func(c Config) any { return c.Plugins.MaxMemoryBytes }, int64(32 << 20)},

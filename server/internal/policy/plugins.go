@@ -47,6 +47,10 @@ type Plugins struct {
 	route *host.Slot
 
 	reloadMu sync.Mutex
+	// Pool warming runs in the background until Close.
+	warmCtx   context.Context
+	stopWarm  context.CancelFunc
+	warmGroup sync.WaitGroup
 }
 
 // NewPlugins compiles, loads and self-tests both plugins.
@@ -57,8 +61,10 @@ func NewPlugins(ctx context.Context, cfg PluginsConfig) (*Plugins, error) {
 		return nil, fmt.Errorf("plugin runtime: %w", err)
 	}
 	p := &Plugins{cfg: cfg, rt: rt}
+	p.warmCtx, p.stopWarm = context.WithCancel(context.Background())
 	auth, route, err := p.loadBoth(ctx)
 	if err != nil {
+		p.stopWarm()
 		_ = rt.Close(ctx)
 		return nil, err
 	}
@@ -71,13 +77,13 @@ func NewPlugins(ctx context.Context, cfg PluginsConfig) (*Plugins, error) {
 // instance each, the first burst of viewers should not wait for the rest.
 func (p *Plugins) warm(plugins ...*host.Plugin) {
 	for _, pl := range plugins {
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		p.warmGroup.Go(func() {
+			ctx, cancel := context.WithTimeout(p.warmCtx, 30*time.Second)
 			defer cancel()
-			if err := pl.Warm(ctx); err != nil && !errors.Is(err, host.ErrClosed) {
+			if err := pl.Warm(ctx); err != nil && !errors.Is(err, host.ErrClosed) && ctx.Err() == nil {
 				p.cfg.Log.Warn().Err(err).Str("plugin", pl.Name()).Msg("could not fill the plugin's pool; instances are created on demand")
 			}
-		}()
+		})
 	}
 }
 
@@ -165,6 +171,8 @@ func (p *Plugins) Reload(ctx context.Context) error {
 
 // Close releases the plugins and the runtime.
 func (p *Plugins) Close(ctx context.Context) error {
+	p.stopWarm()
+	p.warmGroup.Wait()
 	return errors.Join(p.auth.Current().Close(ctx), p.route.Current().Close(ctx), p.rt.Close(ctx))
 }
 

@@ -160,6 +160,7 @@ func (r *Relay) Serve(ctx context.Context) error {
 	if r.certs != nil {
 		wg.Go(func() { r.certs.run(ctx) })
 	}
+	wg.Go(func() { r.watchPluginFiles(ctx, r.cfg.Plugins.ReloadCheckInterval) })
 	servers := make([]*http.Server, 0, 2)
 	errs := make(chan error, 2)
 	for _, l := range []net.Listener{r.httpListener, r.tlsListener} {
