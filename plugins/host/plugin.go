@@ -175,7 +175,7 @@ func (r *Runtime) load(ctx context.Context, cfg PluginConfig) (*Plugin, error) {
 			return nil, fmt.Errorf("invalid WebAssembly module: %w", err)
 		}
 	}
-	cm, err := r.rt.CompileModule(ctx, wasm)
+	cm, err := r.compile(ctx, wasm)
 	if err != nil {
 		return nil, fmt.Errorf("invalid WebAssembly module: %w", err)
 	}

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -61,6 +62,29 @@ type Runtime struct {
 
 	mu      sync.Mutex
 	plugins map[*Plugin]struct{} // loaded and not closed
+	// compileLocks serialises compiling identical modules: wazero shares
+	// one compiled module between identical ones, and compiling the same
+	// module concurrently in one runtime was seen to leave an instance
+	// without its functions (index out of range in NewFunction).
+	compileLocks map[[sha256.Size]byte]*sync.Mutex
+}
+
+// compile compiles wasm, one at a time per identical module.
+func (r *Runtime) compile(ctx context.Context, wasm []byte) (wazero.CompiledModule, error) {
+	key := sha256.Sum256(wasm)
+	r.mu.Lock()
+	if r.compileLocks == nil {
+		r.compileLocks = make(map[[sha256.Size]byte]*sync.Mutex)
+	}
+	lock, ok := r.compileLocks[key]
+	if !ok {
+		lock = new(sync.Mutex)
+		r.compileLocks[key] = lock
+	}
+	r.mu.Unlock()
+	lock.Lock()
+	defer lock.Unlock()
+	return r.rt.CompileModule(ctx, wasm)
 }
 
 // NewRuntime creates a Runtime. Close it to release the compiled code.
