@@ -4,14 +4,10 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,42 +16,18 @@ import (
 	"github.com/hlsrelay/hlsrelay/sdk-go/token"
 )
 
-// buildDir holds the plugin built for the tests; TestMain removes it.
-var buildDir string
+// builder builds the plugin for the tests; TestMain removes it.
+var builder = plugintest.NewBuilder()
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	builder.Close()
 	os.Exit(code)
 }
 
-// builtPlugin builds the plugin as scripts/build-plugins.sh does, once per
-// test binary (and only if a test needs it, so fuzzing skips it), and
-// returns the path of the .wasm file.
-var builtPlugin = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "jwtauth-test")
-	if err != nil {
-		return "", err
-	}
-	buildDir = dir
-	path := filepath.Join(dir, "jwtauth.wasm")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w", "-o", path, ".")
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the plugin: %v\n%s", err, out)
-	}
-	return path, nil
-})
-
 func wasmPath(t testing.TB) string {
 	t.Helper()
-	path, err := builtPlugin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return builder.Build(t, ".")
 }
 
 const strictConfig = "pull_secret=pull%20secret&push_secret=push%26secret&push_allowed=true"

@@ -7,14 +7,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,38 +22,18 @@ import (
 
 // These tests run the kit inside a plugin, internal/probe, through the host.
 
-var buildDir string
+// builder builds the probe plugin for the tests; TestMain removes it.
+var builder = plugintest.NewBuilder()
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	builder.Close()
 	os.Exit(code)
 }
 
-// probePath builds internal/probe once per test binary, if a test needs it.
-var probePath = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "pdk-probe")
-	if err != nil {
-		return "", err
-	}
-	buildDir = dir
-	path := filepath.Join(dir, "probe.wasm")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w", "-o", path, "./internal/probe")
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the probe plugin: %v\n%s", err, out)
-	}
-	return path, nil
-})
-
 func loadProbe(t *testing.T, opts plugintest.Options) *plugintest.Plugin {
 	t.Helper()
-	path, err := probePath()
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := builder.Build(t, "./internal/probe")
 	return plugintest.Load(t, path, opts)
 }
 
@@ -225,11 +201,7 @@ func TestProbeFailures(t *testing.T) {
 			t.Errorf("after %s: %q", cmd, got)
 		}
 	}
-	path, err := probePath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasm, err := os.ReadFile(path)
+	wasm, err := os.ReadFile(builder.Build(t, "./internal/probe"))
 	if err != nil {
 		t.Fatal(err)
 	}
