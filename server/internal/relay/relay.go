@@ -54,6 +54,12 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Option
 		TotalMaxBytes:  cfg.Buffer.GlobalMaxBytes(),
 		PublisherGrace: cfg.Limits.PublisherGrace,
 	})
+	if cfg.Registry.Enabled || cfg.Relay.FromEnabled {
+		// Accepted for compatibility; the cluster side (announcing in Redis,
+		// pulling from other nodes) is not part of this version yet.
+		log.Warn().Bool("PUB_REG_REDIS_ENABLED", cfg.Registry.Enabled).Bool("RELAY_FROM_ENABLED", cfg.Relay.FromEnabled).
+			Msg("this version serves only streams published on this node: the publish registry and relaying from another node are not active yet")
+	}
 	auth, router := opts.Authorizer, opts.Router
 	if auth == nil || router == nil {
 		plugins, err := loadPlugins(ctx, cfg, log)
