@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"math"
 
 	"github.com/hlsrelay/hlsrelay/plugins/abi"
@@ -15,9 +14,8 @@ import (
 const staticTTLMs = 24 * 60 * 60 * 1000
 
 var (
-	cfg    config
-	loaded bool
-	v      = verifier{verifyHS256: verifyHS256}
+	cfg config
+	v   = verifier{verifyHS256: verifyHS256}
 )
 
 func init() {
@@ -25,33 +23,18 @@ func init() {
 	authorize.Handle(authorizeRequest)
 }
 
-// errNoConfig fails a call if the relay offers no configuration at all.
-var errNoConfig = errors.New("the relay offers no configuration (field_get of the config field is absent)")
-
-// load parses the configuration once per instance. If the relay does not
-// offer it at init, the first request loads it.
+// load parses the configuration once per instance, at init, when the host
+// offers it.
 func load() error {
-	raw, ok := pdk.Field(abi.FieldConfig)
-	if !ok {
-		return nil
-	}
-	c, err := parseConfig(string(raw))
+	raw, err := pdk.ConfigText()
 	if err != nil {
 		return err
 	}
-	cfg, loaded = c, true
-	return nil
+	cfg, err = parseConfig(raw)
+	return err
 }
 
 func authorizeRequest() error {
-	if !loaded {
-		if err := load(); err != nil {
-			return err
-		}
-		if !loaded {
-			return errNoConfig
-		}
-	}
 	action, _ := pdk.Field(abi.FieldAction)
 	var secret []byte
 	switch string(action) {

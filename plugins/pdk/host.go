@@ -73,6 +73,21 @@ func Field(id int32) ([]byte, bool) {
 	return v, st >= 0
 }
 
+// ErrNoConfig is returned by ConfigText when the host offers no
+// configuration field.
+var ErrNoConfig = errors.New("pdk: the host offers no configuration (field_get of abi.FieldConfig is absent)")
+
+// ConfigText returns the plugin's configuration as the operator gave it. The
+// host offers it during init, so a plugin reads and parses it once, in its
+// pdk.HandleInit function.
+func ConfigText() (string, error) {
+	v, ok := FieldString(abi.FieldConfig)
+	if !ok {
+		return "", ErrNoConfig
+	}
+	return v, nil
+}
+
 // FieldString is Field returning a copy, as a string.
 func FieldString(id int32) (string, bool) {
 	v, ok := Field(id)
