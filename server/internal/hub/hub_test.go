@@ -15,13 +15,18 @@ type recorder struct {
 	discs []bool
 	ended bool
 	block chan struct{}
-	fail  error
-	event chan struct{}
+	// entered, if set, receives the seq of each write before it blocks.
+	entered chan uint64
+	fail    error
+	event   chan struct{}
 }
 
 func newRecorder() *recorder { return &recorder{event: make(chan struct{}, 1024)} }
 
 func (r *recorder) WriteFragment(f *Fragment, disc bool) error {
+	if r.entered != nil {
+		r.entered <- f.Seq
+	}
 	if r.block != nil {
 		<-r.block
 	}
@@ -207,6 +212,7 @@ func TestSlowSubscriberSkipsAheadWithoutBlockingOthers(t *testing.T) {
 	pub, _ := h.Publish("s", PublishOptions{})
 	slow := newRecorder()
 	slow.block = make(chan struct{})
+	slow.entered = make(chan uint64, 32)
 	// slow blocks in its first write (seq 0) until released.
 	sub, err := h.Subscribe("s", Start{MaxInitial: -1}, slow)
 	if err != nil {
@@ -220,6 +226,18 @@ func TestSlowSubscriberSkipsAheadWithoutBlockingOthers(t *testing.T) {
 	// while the slow one is stuck.
 	for i := 0; i < 20; i++ {
 		appendN(t, pub, 1, 1)
+		if i == 0 {
+			// Make sure the slow subscriber is stuck in seq 0 before
+			// the ring moves on.
+			select {
+			case seq := <-slow.entered:
+				if seq != 0 {
+					t.Fatalf("slow subscriber started at %d", seq)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the slow subscriber was never woken")
+			}
+		}
 		waitFor(t, fast, func() bool { return len(fast.seqs()) == i+1 })
 	}
 
