@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hlsrelay/hlsrelay/server/internal/config"
+	"github.com/hlsrelay/hlsrelay/server/internal/registry"
 	"github.com/hlsrelay/hlsrelay/server/internal/relay"
 )
 
@@ -38,6 +39,7 @@ func run(args []string) int {
 	// Millisecond timestamps: fragments arrive several times a second.
 	zerolog.TimeFieldFormat = time.RFC3339Nano
 	log := relay.NewLogger(cfg.Log, os.Stderr)
+	registry.SetRedisLogger(log)
 	for _, w := range cfg.Warnings() {
 		log.Warn().Msg(w)
 	}

@@ -32,6 +32,10 @@ type PluginsConfig struct {
 	CacheDir         string // compilation cache; "" = none
 	DecisionCacheTTL time.Duration
 	NodeID, NodeURL  string
+	// Registry answers the plugins' registry_lookup, for keys under
+	// RegistryPrefixes only. Nil: look-ups report the registry unavailable.
+	Registry         host.Registry
+	RegistryPrefixes []string
 	// Fallback is the route order used when the routing plugin fails.
 	Fallback func(onlySource bool) []Source
 	Log      zerolog.Logger
@@ -120,8 +124,11 @@ func (p *Plugins) load(ctx context.Context, defaultName string, role host.Role, 
 		CallTimeout: p.cfg.CallTimeout,
 		NodeID:      p.cfg.NodeID,
 		NodeURL:     p.cfg.NodeURL,
-		Log:         p.pluginLog,
-		MaxCacheTTL: p.cfg.DecisionCacheTTL,
+		Registry:    p.cfg.Registry,
+		// Empty allows no key; a nil Registry makes the prefixes moot.
+		RegistryPrefixes: p.cfg.RegistryPrefixes,
+		Log:              p.pluginLog,
+		MaxCacheTTL:      p.cfg.DecisionCacheTTL,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load plugin %s: %w", name, err)

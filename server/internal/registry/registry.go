@@ -3,9 +3,19 @@
 // node claims its streams and keeps refreshing them; a node that is asked for
 // a stream it does not have looks the owner up and relays from it.
 //
-// Key schema: one string key per stream, KeyPrefix+streamID, whose value is
-// the owner's URL and which expires after TTL unless the owner refreshes it.
-// A node that dies therefore disappears from the registry within one TTL.
+// Key schema, under Config.Namespace (default "{hlsrelay}:"; the braces are a
+// Redis Cluster hash tag that keeps every registry key in one slot, so the
+// scripts below may touch several keys):
+//
+//   - stream:<id> -> the owner's URL, expiring after TTL unless refreshed;
+//   - node:<url>  -> "1" while the node at that URL is alive: refreshed every
+//     NodeTTL/4 by Run, so a node that dies is recognised within NodeTTL,
+//     however long its stream entries still have to live;
+//   - idle:<id>   -> the owner's URL while the stream's publisher is gone and
+//     the owner only keeps the stream for its grace period.
+//
+// A claim on a stream whose owner is dead or idle takes it over; a claim on a
+// stream whose owner is alive and publishing is refused.
 package registry
 
 import (
@@ -23,8 +33,9 @@ import (
 
 // Defaults applied by New to zero Config fields.
 const (
-	DefaultKeyPrefix       = "hlsrelay:stream:"
+	DefaultNamespace       = "{hlsrelay}:"
 	DefaultRefreshInterval = 60 * time.Second
+	DefaultNodeTTL         = 5 * time.Second
 	DefaultOpTimeout       = 500 * time.Millisecond
 )
 
@@ -36,13 +47,15 @@ type Config struct {
 	Addrs []string
 	// MasterName is the sentinel master name. Empty means no sentinel.
 	MasterName string
-	// Password is sent with AUTH. Empty means no AUTH. It is never logged.
-	Password string
+	// Username and Password are sent with AUTH. An empty Password means no
+	// AUTH. The password is never logged.
+	Username, Password string
+	// DB is the database number (standalone servers and Sentinel only).
+	DB int
 	// UseTLS connects with TLS (minimum TLS 1.2, server name from the address).
 	UseTLS bool
-	// KeyPrefix is prepended to the stream id to form the key. Defaults to
-	// DefaultKeyPrefix.
-	KeyPrefix string
+	// Namespace is prepended to every key. Defaults to DefaultNamespace.
+	Namespace string
 	// TTL is the lifetime of an entry that is not refreshed. Defaults to
 	// twice RefreshInterval; it must be longer than RefreshInterval, or
 	// entries would lapse between refreshes.
@@ -50,10 +63,28 @@ type Config struct {
 	// RefreshInterval is how often Run refreshes the claimed entries.
 	// Defaults to DefaultRefreshInterval.
 	RefreshInterval time.Duration
+	// NodeTTL is how soon a node that stopped refreshing its liveness key
+	// counts as dead: its streams can then be claimed by others and look-ups
+	// no longer name it. Defaults to DefaultNodeTTL.
+	NodeTTL time.Duration
 	// OpTimeout bounds each Redis operation, so that an unreachable Redis
 	// fails calls quickly instead of stalling the caller. Defaults to
 	// DefaultOpTimeout.
 	OpTimeout time.Duration
+}
+
+// ApplyURL sets the address, credentials, database and TLS of c from a
+// redis:// or rediss:// URL.
+func (c *Config) ApplyURL(raw string) error {
+	opt, err := redis.ParseURL(raw)
+	if err != nil {
+		// The error may quote the URL, password included: say less.
+		return errors.New("registry: the Redis URL is not a valid redis:// or rediss:// URL")
+	}
+	c.Addrs = []string{opt.Addr}
+	c.Username, c.Password, c.DB = opt.Username, opt.Password, opt.DB
+	c.UseTLS = opt.TLSConfig != nil
+	return nil
 }
 
 // ErrClaimed is matched (errors.Is) by the error Claim returns when another
@@ -92,28 +123,60 @@ type Registry struct {
 	claimed map[string]string // stream id -> node URL that this node claims it with
 }
 
-// claimScript claims KEYS[1] for ARGV[1] with a lifetime of ARGV[2] ms: it
-// creates the key if absent and refreshes it if ARGV[1] already owns it. It
-// returns the owner after the call, so the claim succeeded iff the result is
-// ARGV[1].
+// claimScript claims stream key KEYS[1] (idle key KEYS[2]) for node ARGV[1]
+// (liveness key KEYS[3]) with a lifetime of ARGV[2] ms, and marks the node
+// alive for ARGV[3] ms. It takes the stream if it is free, owned by ARGV[1],
+// or owned by a node that is dead (no liveness key under prefix ARGV[4]) or
+// idle. ARGV[5] is "1" when a publisher (re)attaches, which clears this
+// node's own idle mark; a refresh ("0") keeps it. It returns the owner after
+// the call, so the claim succeeded iff the result is ARGV[1].
 var claimScript = redis.NewScript(`
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
 local owner = redis.call('GET', KEYS[1])
-if not owner then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return ARGV[1]
+if owner and owner ~= ARGV[1] then
+  local idle = redis.call('GET', KEYS[2])
+  if idle ~= owner and redis.call('EXISTS', ARGV[4] .. owner) == 1 then
+    return owner
+  end
+  redis.call('DEL', KEYS[2])
 end
-if owner == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if ARGV[5] == '1' then
+  redis.call('DEL', KEYS[2])
+elseif redis.call('GET', KEYS[2]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
 end
-return owner
+return ARGV[1]
 `)
 
-// withdrawScript deletes KEYS[1] only if ARGV[1] still owns it.
+// idleScript marks stream KEYS[1] idle (KEYS[2]) for ARGV[2] ms if node
+// ARGV[1] owns it.
+var idleScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+`)
+
+// withdrawScript deletes stream KEYS[1] and its idle mark KEYS[2] only if
+// ARGV[1] still owns it.
 var withdrawScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[2])
   return redis.call('DEL', KEYS[1])
 end
 return 0
+`)
+
+// lookupScript returns the owner of stream KEYS[1] if its liveness key
+// (prefix ARGV[1]) exists, and nil otherwise.
+var lookupScript = redis.NewScript(`
+local owner = redis.call('GET', KEYS[1])
+if not owner or redis.call('EXISTS', ARGV[1] .. owner) == 0 then
+  return false
+end
+return owner
 `)
 
 // New returns a Registry for cfg. It does not contact Redis, so it succeeds
@@ -122,8 +185,11 @@ func New(cfg Config, log zerolog.Logger) (*Registry, error) {
 	if len(cfg.Addrs) == 0 {
 		return nil, errors.New("registry: no Redis address")
 	}
-	if cfg.KeyPrefix == "" {
-		cfg.KeyPrefix = DefaultKeyPrefix
+	if cfg.Namespace == "" {
+		cfg.Namespace = DefaultNamespace
+	}
+	if cfg.NodeTTL <= 0 {
+		cfg.NodeTTL = DefaultNodeTTL
 	}
 	if cfg.RefreshInterval <= 0 {
 		cfg.RefreshInterval = DefaultRefreshInterval
@@ -145,7 +211,9 @@ func New(cfg Config, log zerolog.Logger) (*Registry, error) {
 	opts := &redis.UniversalOptions{
 		Addrs:                 cfg.Addrs,
 		MasterName:            cfg.MasterName,
+		Username:              cfg.Username,
 		Password:              cfg.Password,
+		DB:                    cfg.DB,
 		DialTimeout:           cfg.OpTimeout,
 		ReadTimeout:           cfg.OpTimeout,
 		WriteTimeout:          cfg.OpTimeout,
@@ -165,7 +233,7 @@ func New(cfg Config, log zerolog.Logger) (*Registry, error) {
 
 	log = log.With().Str("component", "registry").Logger()
 	log.Debug().Strs("addrs", cfg.Addrs).Str("master", cfg.MasterName).Bool("tls", cfg.UseTLS).
-		Bool("auth", cfg.Password != "").Str("key_prefix", cfg.KeyPrefix).
+		Bool("auth", cfg.Password != "").Str("namespace", cfg.Namespace).Dur("node_ttl", cfg.NodeTTL).
 		Dur("ttl", cfg.TTL).Dur("refresh", cfg.RefreshInterval).Msg("publish registry configured")
 
 	return &Registry{
@@ -177,7 +245,13 @@ func New(cfg Config, log zerolog.Logger) (*Registry, error) {
 	}, nil
 }
 
-func (r *Registry) key(stream string) string { return r.cfg.KeyPrefix + stream }
+// StreamKeyPrefix is the prefix of the stream keys: what a routing plugin's
+// registry_lookup may read.
+func (r *Registry) StreamKeyPrefix() string { return r.cfg.Namespace + "stream:" }
+
+func (r *Registry) key(stream string) string     { return r.StreamKeyPrefix() + stream }
+func (r *Registry) idleKey(stream string) string { return r.cfg.Namespace + "idle:" + stream }
+func (r *Registry) nodePrefix() string           { return r.cfg.Namespace + "node:" }
 
 // opContext bounds one Redis operation by OpTimeout.
 func (r *Registry) opContext(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -189,11 +263,18 @@ func unavailable(op, stream string, err error) error {
 	return fmt.Errorf("registry: %s stream %q: %w: %w", op, stream, ErrUnavailable, err)
 }
 
-// claim runs claimScript and returns the owner after the call.
-func (r *Registry) claim(ctx context.Context, stream, nodeURL string) (string, error) {
+// claim runs claimScript and returns the owner after the call. attach
+// clears this node's idle mark.
+func (r *Registry) claim(ctx context.Context, stream, nodeURL string, attach bool) (string, error) {
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
-	owner, err := claimScript.Run(ctx, r.client, []string{r.key(stream)}, nodeURL, r.cfg.TTL.Milliseconds()).Text()
+	keys := []string{r.key(stream), r.idleKey(stream), r.nodePrefix() + nodeURL}
+	flag := "0"
+	if attach {
+		flag = "1"
+	}
+	owner, err := claimScript.Run(ctx, r.client, keys, nodeURL, r.cfg.TTL.Milliseconds(),
+		r.cfg.NodeTTL.Milliseconds(), r.nodePrefix(), flag).Text()
 	if err != nil {
 		return "", unavailable("claim", stream, err)
 	}
@@ -217,7 +298,7 @@ func (r *Registry) Claim(ctx context.Context, stream, nodeURL string) error {
 		return fmt.Errorf("registry: claim stream %q: registry is closed", stream)
 	default:
 	}
-	owner, err := r.claim(ctx, stream, nodeURL)
+	owner, err := r.claim(ctx, stream, nodeURL, true)
 	if err != nil {
 		r.remember(stream, nodeURL)
 		return err
@@ -241,18 +322,33 @@ func (r *Registry) Withdraw(ctx context.Context, stream, nodeURL string) error {
 func (r *Registry) withdraw(ctx context.Context, stream, nodeURL string) error {
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
-	if err := withdrawScript.Run(ctx, r.client, []string{r.key(stream)}, nodeURL).Err(); err != nil {
+	if err := withdrawScript.Run(ctx, r.client, []string{r.key(stream), r.idleKey(stream)}, nodeURL).Err(); err != nil {
 		return unavailable("withdraw", stream, err)
 	}
 	return nil
 }
 
-// Lookup returns the URL of the node that publishes stream; found is false
-// when no node has claimed it.
+// MarkIdle tells the registry that stream's publisher left nodeURL without
+// ending the stream: nodeURL keeps the entry (it may come back within the
+// grace period) but another node's Claim may take it over. The claim stays
+// remembered; Claim again when the publisher returns, Withdraw when the
+// stream ends.
+func (r *Registry) MarkIdle(ctx context.Context, stream, nodeURL string) error {
+	ctx, cancel := r.opContext(ctx)
+	defer cancel()
+	keys := []string{r.key(stream), r.idleKey(stream)}
+	if err := idleScript.Run(ctx, r.client, keys, nodeURL, r.cfg.TTL.Milliseconds()).Err(); err != nil {
+		return unavailable("mark idle", stream, err)
+	}
+	return nil
+}
+
+// Lookup returns the URL of the live node that publishes stream; found is
+// false when no live node has claimed it.
 func (r *Registry) Lookup(ctx context.Context, stream string) (nodeURL string, found bool, err error) {
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
-	nodeURL, err = r.client.Get(ctx, r.key(stream)).Result()
+	nodeURL, err = lookupScript.Run(ctx, r.client, []string{r.key(stream)}, r.nodePrefix()).Text()
 	if errors.Is(err, redis.Nil) {
 		return "", false, nil
 	}
@@ -260,6 +356,21 @@ func (r *Registry) Lookup(ctx context.Context, stream string) (nodeURL string, f
 		return "", false, unavailable("look up", stream, err)
 	}
 	return nodeURL, true, nil
+}
+
+// Get returns the raw value of key, for a routing plugin's registry_lookup
+// (the caller restricts the keys it may read).
+func (r *Registry) Get(ctx context.Context, key string) (value []byte, found bool, err error) {
+	ctx, cancel := r.opContext(ctx)
+	defer cancel()
+	value, err = r.client.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("registry: get %q: %w: %w", key, ErrUnavailable, err)
+	}
+	return value, true, nil
 }
 
 func (r *Registry) remember(stream, nodeURL string) {
@@ -276,6 +387,10 @@ func (r *Registry) forget(stream, nodeURL string) {
 	}
 	r.mu.Unlock()
 }
+
+// Claimed reports whether this Registry holds a claim of stream for
+// nodeURL (made, or to be made when Redis answers).
+func (r *Registry) Claimed(stream, nodeURL string) bool { return r.claimedBy(stream, nodeURL) }
 
 // claimedBy reports whether stream is currently claimed with nodeURL.
 func (r *Registry) claimedBy(stream, nodeURL string) bool {

@@ -341,7 +341,7 @@ func TestNewConfig(t *testing.T) {
 		{name: "no address", cfg: Config{}, wantErr: "no Redis address"},
 		{name: "TTL not over refresh", cfg: Config{Addrs: []string{"x:1"}, TTL: time.Second, RefreshInterval: time.Second}, wantErr: "must be longer"},
 		{name: "defaults", cfg: Config{Addrs: []string{"x:1"}}, check: func(c Config) bool {
-			return c.KeyPrefix == DefaultKeyPrefix && c.RefreshInterval == DefaultRefreshInterval &&
+			return c.Namespace == DefaultNamespace && c.NodeTTL == DefaultNodeTTL && c.RefreshInterval == DefaultRefreshInterval &&
 				c.TTL == 2*DefaultRefreshInterval && c.OpTimeout == DefaultOpTimeout
 		}},
 		{name: "TTL follows refresh", cfg: Config{Addrs: []string{"x:1"}, RefreshInterval: 5 * time.Second}, check: func(c Config) bool {
@@ -385,4 +385,19 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestApplyURL(t *testing.T) {
+	t.Parallel()
+	var c Config
+	if err := c.ApplyURL("rediss://user:pw@redis.example:6380/3"); err != nil {
+		t.Fatalf("ApplyURL: %v", err)
+	}
+	if len(c.Addrs) != 1 || c.Addrs[0] != "redis.example:6380" || c.Username != "user" || c.Password != "pw" || c.DB != 3 || !c.UseTLS {
+		t.Errorf("ApplyURL = %+v", c)
+	}
+	err := c.ApplyURL("http://user:topsecret@x")
+	if err == nil || strings.Contains(err.Error(), "topsecret") {
+		t.Errorf("ApplyURL(http://...) = %v; want an error without the password", err)
+	}
 }

@@ -12,12 +12,13 @@ import (
 
 	"github.com/hlsrelay/hlsrelay/server/internal/config"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
+	"github.com/hlsrelay/hlsrelay/server/internal/registry"
 )
 
 // loadPlugins starts the policy plugins the configuration names. The
 // embedded defaults are configured from the existing settings, so a
 // deployment of the existing server behaves as before.
-func loadPlugins(ctx context.Context, cfg config.Config, log zerolog.Logger) (*policy.Plugins, error) {
+func loadPlugins(ctx context.Context, cfg config.Config, nodeURL string, reg *registry.Registry, log zerolog.Logger) (*policy.Plugins, error) {
 	upstream := ""
 	if cfg.Relay.FromEnabled {
 		upstream = cfg.Relay.FromURL
@@ -30,7 +31,7 @@ func loadPlugins(ctx context.Context, cfg config.Config, log zerolog.Logger) (*p
 	if route.File == "" {
 		route.Config = routeConfig(cfg.Registry.Enabled, upstream)
 	}
-	return policy.NewPlugins(ctx, policy.PluginsConfig{
+	pcfg := policy.PluginsConfig{
 		Auth:             auth,
 		Route:            route,
 		PoolSize:         cfg.Plugins.PoolSize,
@@ -39,10 +40,15 @@ func loadPlugins(ctx context.Context, cfg config.Config, log zerolog.Logger) (*p
 		CacheDir:         pluginCacheDir(cfg.Plugins, log),
 		DecisionCacheTTL: cfg.Plugins.DecisionCacheTTL,
 		NodeID:           nodeID(cfg.Server.NodeID),
-		NodeURL:          cfg.Server.ExternalURL,
+		NodeURL:          nodeURL,
 		Fallback:         policy.BuiltinOrder(cfg.Registry.Enabled, upstream),
 		Log:              log,
-	})
+	}
+	if reg != nil {
+		pcfg.Registry = pluginRegistry{reg}
+		pcfg.RegistryPrefixes = []string{reg.StreamKeyPrefix()}
+	}
+	return policy.NewPlugins(ctx, pcfg)
 }
 
 // query encodes params as the default plugins read their configuration:

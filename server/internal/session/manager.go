@@ -14,6 +14,7 @@ import (
 
 	"github.com/hlsrelay/hlsrelay/server/internal/hub"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
+	"github.com/hlsrelay/hlsrelay/server/internal/upstream"
 	"github.com/hlsrelay/hlsrelay/server/internal/wsconn"
 )
 
@@ -47,6 +48,38 @@ type Config struct {
 	WriteTimeout time.Duration
 	// AuthTimeout bounds one authorisation decision. Defaults to 5 s.
 	AuthTimeout time.Duration
+
+	// Upstream pulls streams from other nodes. Nil: PULLs are served from
+	// this node's streams only.
+	Upstream Upstream
+	// Announcer claims the streams published here in the publish registry.
+	// Nil: nothing is announced.
+	Announcer Announcer
+	// InstanceID names this process in the Via header of relayed pulls: a
+	// PULL that already passed through it is served from local streams only.
+	InstanceID string
+}
+
+// Upstream is the cluster side of a PULL (implemented by upstream.Manager).
+type Upstream interface {
+	// Ensure returns the local stream, pulling it from the first source
+	// that has it; hub.ErrNotFound if none has.
+	Ensure(ctx context.Context, req upstream.Request, sources []policy.Source) (*hub.Stream, error)
+	// Yield stops pulling a stream so that a local publisher can take it
+	// over; it reports whether there was such a pull.
+	Yield(stream string) bool
+}
+
+// Announcer is the publish registry as the PUSH path sees it.
+type Announcer interface {
+	// Claim announces that this node publishes stream. An error that is a
+	// *protocol.Error refuses the PUSH; other errors (the registry is
+	// unreachable) are logged and the PUSH goes on.
+	Claim(ctx context.Context, stream string) error
+	// Idle says the stream's publisher left without ending it.
+	Idle(stream string)
+	// Withdraw says the stream ended.
+	Withdraw(stream string)
 }
 
 func (c *Config) setDefaults() {

@@ -3,12 +3,15 @@ package session
 import (
 	"context"
 	"errors"
+	"slices"
+	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/hlsrelay/hlsrelay/sdk-go/protocol"
 	"github.com/hlsrelay/hlsrelay/server/internal/hub"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
+	"github.com/hlsrelay/hlsrelay/server/internal/upstream"
 )
 
 var closeMessage = []byte(protocol.TypeClose)
@@ -19,7 +22,8 @@ func (s *session) runPull(msg protocol.Message) error {
 		return &protocol.Error{Code: protocol.CodeProtocol, Message: err.Error()}
 	}
 	preq := s.request(policy.Pull, req.Stream, req.Auth)
-	preq.OnlySource = req.OnlySource
+	via := upstream.ParseVia(preq.Header.Get(upstream.ViaHeader))
+	preq.OnlySource = req.OnlySource || s.looped(via)
 	if err := s.authorize(preq); err != nil {
 		return err
 	}
@@ -29,7 +33,7 @@ func (s *session) runPull(msg protocol.Message) error {
 		return err
 	}
 	start := hub.Start{MaxInitial: req.MaxInitialFragments, Epoch: req.Resume.Epoch, After: req.Resume.After}
-	sub, err := s.subscribe(route, req.Stream, start)
+	sub, err := s.subscribe(route, preq, via, start)
 	if errors.Is(err, hub.ErrNotFound) {
 		// The base protocol's answer for a stream found nowhere.
 		if err := s.writeText(protocol.AppendOK(nil, protocol.OK{Ext: req.Ext})); err != nil {
@@ -68,22 +72,54 @@ func (s *session) route(req *policy.Request) ([]policy.Source, error) {
 	return d.Sources, nil
 }
 
+// looped reports whether a relayed PULL already passed through this node,
+// or through too many: it is then served from local streams only.
+func (s *session) looped(via []string) bool {
+	if len(via) >= upstream.MaxHops {
+		return true
+	}
+	return s.m.cfg.InstanceID != "" && slices.Contains(via, s.m.cfg.InstanceID)
+}
+
 // subscribe tries the sources in order and subscribes to the first that has
-// the stream. Sources other than this node are served by the cluster
-// (registry and upstream pulls); until a node has them configured they find
-// nothing.
-func (s *session) subscribe(sources []policy.Source, stream string, start hub.Start) (*hub.Subscription, error) {
-	for _, src := range sources {
+// the stream: this node's own streams, or (from the first other source on)
+// a pull from another node.
+func (s *session) subscribe(sources []policy.Source, req *policy.Request, via []string, start hub.Start) (*hub.Subscription, error) {
+	for i, src := range sources {
 		if src.Kind != policy.SourceLocal {
-			continue
+			if s.m.cfg.Upstream == nil || req.OnlySource {
+				continue
+			}
+			return s.subscribeUpstream(sources[i:], req, via, start)
 		}
-		sub, err := s.m.cfg.Hub.Subscribe(stream, start, s)
+		sub, err := s.m.cfg.Hub.Subscribe(req.Stream, start, s)
 		if errors.Is(err, hub.ErrNotFound) {
 			continue
 		}
 		return sub, err
 	}
 	return nil, hub.ErrNotFound
+}
+
+// upstreamTimeout bounds the search for a stream on other nodes.
+const upstreamTimeout = 10 * time.Second
+
+// subscribeUpstream subscribes to the stream as pulled from the first of
+// sources that has it. A source that cannot be asked (the registry or the
+// upstream node is unreachable) refuses the PULL with UNAVAILABLE, so that
+// the viewer retries instead of concluding that the stream does not exist.
+func (s *session) subscribeUpstream(sources []policy.Source, req *policy.Request, via []string, start hub.Start) (*hub.Subscription, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), upstreamTimeout)
+	defer cancel()
+	_, err := s.m.cfg.Upstream.Ensure(ctx, upstream.Request{Stream: req.Stream, Token: req.Token, Via: via}, upstream.Remote(sources))
+	if err != nil && !errors.Is(err, hub.ErrNotFound) {
+		s.log().Warn().Err(err).Str("stream", req.Stream).Str("remote", s.remote).Msg("cannot fetch the stream from another node")
+		return nil, &protocol.Error{Code: protocol.CodeUnavailable, Message: "stream " + req.Stream + " cannot be fetched from another node now; try again"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.m.cfg.Hub.Subscribe(req.Stream, start, s)
 }
 
 // receiveViewerMessages reads what a viewer may send after OK: heartbeats,

@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"context"
 	"errors"
 
 	"github.com/coder/websocket"
@@ -19,15 +20,12 @@ func (s *session) runPush(msg protocol.Message) error {
 	if err := s.authorize(s.request(policy.Push, req.Stream, req.Auth)); err != nil {
 		return err
 	}
-	pub, err := s.m.cfg.Hub.Publish(req.Stream, hub.PublishOptions{
-		Epoch: req.Epoch,
-		// A reconnected publisher took over: this connection is stale.
-		OnDisplaced: func() { s.conn.CloseNow() },
-	})
-	if errors.Is(err, hub.ErrStreamBusy) {
-		return &protocol.Error{Code: protocol.CodeStreamBusy, Message: "stream " + req.Stream + " is being published by another connection"}
+	if err := s.claim(req.Stream); err != nil {
+		return err
 	}
+	pub, err := s.publish(req)
 	if err != nil {
+		s.withdrawUnlessLive(req.Stream)
 		return err
 	}
 	s.ext = req.Ext
@@ -37,7 +35,7 @@ func (s *session) runPush(msg protocol.Message) error {
 	}
 	ok := protocol.OK{Ext: req.Ext, Epoch: pub.Epoch(), Next: pub.Next(), HasNext: true}
 	if err := s.writeText(protocol.AppendOK(nil, ok)); err != nil {
-		pub.Detach()
+		s.detach(pub)
 		return err
 	}
 	s.started.Store(true)
@@ -51,9 +49,66 @@ func (s *session) runPush(msg protocol.Message) error {
 		s.conn.Close(websocket.StatusNormalClosure, "")
 		return errClosed
 	}
-	pub.Detach()
+	s.detach(pub)
 	s.m.cfg.Log.Info().Str("stream", req.Stream).Err(err).Msg("publisher disconnected without CLOSE")
 	return err
+}
+
+// publish makes this connection the stream's publisher. A stream this node
+// is pulling from another node is handed over to the local publisher (the
+// publisher moved here); its viewers stay.
+func (s *session) publish(req protocol.Push) (*hub.Publication, error) {
+	opts := hub.PublishOptions{
+		Epoch: req.Epoch,
+		// A reconnected publisher took over: this connection is stale.
+		OnDisplaced: func() { s.conn.CloseNow() },
+	}
+	pub, err := s.m.cfg.Hub.Publish(req.Stream, opts)
+	if errors.Is(err, hub.ErrStreamBusy) && s.m.cfg.Upstream != nil && s.m.cfg.Upstream.Yield(req.Stream) {
+		pub, err = s.m.cfg.Hub.Publish(req.Stream, opts)
+	}
+	if errors.Is(err, hub.ErrStreamBusy) {
+		return nil, &protocol.Error{Code: protocol.CodeStreamBusy, Message: "stream " + req.Stream + " is being published by another connection"}
+	}
+	return pub, err
+}
+
+// claim announces the stream in the publish registry. Another node
+// publishing it refuses the PUSH; an unreachable registry does not (the
+// claim is made when it is back).
+func (s *session) claim(stream string) error {
+	if s.m.cfg.Announcer == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.m.cfg.AuthTimeout)
+	defer cancel()
+	err := s.m.cfg.Announcer.Claim(ctx, stream)
+	var perr *protocol.Error
+	if errors.As(err, &perr) {
+		return perr
+	}
+	if err != nil {
+		s.log().Warn().Err(err).Str("stream", stream).Msg("stream not announced in the publish registry yet; it will be when the registry answers")
+	}
+	return nil
+}
+
+// withdrawUnlessLive withdraws a claim made for a PUSH that was then
+// refused, unless the stream lives on here.
+func (s *session) withdrawUnlessLive(stream string) {
+	if s.m.cfg.Announcer != nil && s.m.cfg.Hub.Stream(stream) == nil {
+		s.m.cfg.Announcer.Withdraw(stream)
+	}
+}
+
+// detach lets go of the stream after the publisher dropped without CLOSE:
+// it stays live here for the grace period, and the registry lets another
+// node take it over meanwhile (the publisher may reconnect there).
+func (s *session) detach(pub *hub.Publication) {
+	pub.Detach()
+	if s.m.cfg.Announcer != nil && !pub.Stream().Stats().Publishing {
+		s.m.cfg.Announcer.Idle(pub.Stream().ID())
+	}
 }
 
 // receiveFragments reads F + binary pairs into the stream until CLOSE
