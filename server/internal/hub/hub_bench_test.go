@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"strconv"
 	"sync"
 	"testing"
@@ -39,6 +40,34 @@ func BenchmarkFanOut(b *testing.B) {
 				wg.Wait()
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/delivery")
+		})
+	}
+}
+
+// BenchmarkAppendWithWaiters measures an append while N readers wait for
+// the next fragment (blocking playlist reloads): the publisher closes one
+// channel whatever N is; the readers' wake-ups run on their own goroutines.
+func BenchmarkAppendWithWaiters(b *testing.B) {
+	for _, n := range []int{0, 1000} {
+		b.Run(strconv.Itoa(n)+"-waiters", func(b *testing.B) {
+			h := New(Config{RingLength: 10})
+			pub, _ := h.Publish("s", PublishOptions{})
+			s := pub.Stream()
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			for range n {
+				wg.Go(func() {
+					for seq := uint64(0); s.WaitSeq(ctx, seq) == nil && ctx.Err() == nil; seq = s.Window().Next {
+					}
+				})
+			}
+			data := make([]byte, 1000)
+			b.ReportAllocs()
+			for b.Loop() {
+				pub.Append(Input{Duration: 1, Data: data})
+			}
+			cancel()
+			wg.Wait()
 		})
 	}
 }

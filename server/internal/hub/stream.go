@@ -23,6 +23,7 @@ type Stream struct {
 	graceTimer *time.Timer
 	graceGen   uint64 // tells a stale grace timer from the current one
 	ended      bool
+	win        window // for readers that poll the ring (window.go)
 }
 
 func newStream(h *Hub, id string) *Stream {
@@ -122,6 +123,7 @@ func (s *Stream) appendLocked(p *Publication, in Input) (*Fragment, bool) {
 	f.encodeHeaders()
 	s.next = seq + 1
 	s.ring.push(f)
+	s.win.appended(f)
 	s.bytes += f.Size()
 	s.hub.totalBytes.Add(f.Size())
 	s.evict()
@@ -191,6 +193,7 @@ func (s *Stream) end() {
 		return
 	}
 	s.ended = true
+	s.win.ended(&s.ring)
 	s.publisher = nil
 	if s.graceTimer != nil {
 		s.graceTimer.Stop()

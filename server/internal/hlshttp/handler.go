@@ -1,0 +1,206 @@
+// Package hlshttp serves every stream of a relay node as standard HLS over
+// HTTP: a live media playlist with blocking playlist reload (RFC 8216 and its
+// low-latency additions) and the fragments as MPEG-TS segments, read from the
+// same hub ring that feeds WebSocket viewers. Nothing is copied per viewer:
+// a segment response writes the fragment's own bytes.
+//
+// Requests are authorised by the same policy.Authorizer as a WebSocket PULL
+// and the stream is found through a Locator, for local and relayed streams
+// alike. See docs/hls-http.md for the URLs, caching and limits.
+package hlshttp
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hlsrelay/hlsrelay/server/internal/policy"
+)
+
+// Config configures a Handler. Zero values take the defaults noted.
+type Config struct {
+	// Prefix is the path below which playlists and segments are served.
+	// Defaults to "/hls/"; a missing trailing "/" is added.
+	Prefix string
+	// Authorizer decides every request, as for a WebSocket PULL. Required.
+	Authorizer policy.Authorizer
+	// Locator finds the stream of an authorised request. Required.
+	Locator Locator
+	// CORSOrigins lists the origins that browsers may read responses from:
+	// "*" for any, or origins such as "https://player.example.com". Empty:
+	// no CORS headers.
+	CORSOrigins []string
+	// MaxBlocked bounds the playlist requests that wait at the same time
+	// (blocking reload, or a stream without a fragment yet); one more is
+	// answered 503. Defaults to 10000.
+	MaxBlocked int
+	// MaxBlockWait bounds the wait of one blocking request; the wait is
+	// also at most three target durations. Defaults to 20 s.
+	MaxBlockWait time.Duration
+	// RequestTimeout bounds the authorisation and the look-up of one
+	// request. Defaults to 5 s.
+	RequestTimeout time.Duration
+	Log            zerolog.Logger
+	// LogRequests logs every request at info level (otherwise at debug).
+	// Tokens are never logged.
+	LogRequests bool
+}
+
+func (c *Config) setDefaults() {
+	if c.Prefix == "" {
+		c.Prefix = "/hls/"
+	}
+	if !strings.HasSuffix(c.Prefix, "/") {
+		c.Prefix += "/"
+	}
+	if c.MaxBlocked <= 0 {
+		c.MaxBlocked = 10000
+	}
+	if c.MaxBlockWait <= 0 {
+		c.MaxBlockWait = 20 * time.Second
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 5 * time.Second
+	}
+}
+
+// Handler serves playlists and segments. It is safe for concurrent use.
+type Handler struct {
+	cfg     Config
+	cors    corsPolicy
+	blocked chan struct{} // one token per waiting playlist request
+	closing context.Context
+	close   context.CancelFunc
+}
+
+// New returns a Handler for cfg.
+func New(cfg Config) *Handler {
+	cfg.setDefaults()
+	h := &Handler{
+		cfg:     cfg,
+		cors:    newCORSPolicy(cfg.CORSOrigins),
+		blocked: make(chan struct{}, cfg.MaxBlocked),
+	}
+	h.closing, h.close = context.WithCancel(context.Background())
+	return h
+}
+
+// Prefix returns the path prefix the handler serves, ending in "/".
+func (h *Handler) Prefix() string { return h.cfg.Prefix }
+
+// Close answers every waiting request at once (503) and makes later ones
+// answer without waiting, so that a shutdown does not wait for them.
+func (h *Handler) Close() { h.close() }
+
+// Blocked returns the number of playlist requests waiting now.
+func (h *Handler) Blocked() int { return len(h.blocked) }
+
+// Handles reports whether r is for this handler: a GET, HEAD or OPTIONS
+// whose path, below the prefix, ends in "/index.m3u8" or ".ts". Every other
+// request keeps the relay's other answers (any other GET answers 200).
+func (h *Handler) Handles(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return looksLikeResource(r.URL.EscapedPath(), h.cfg.Prefix)
+	}
+	return false
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.cors.apply(w.Header(), r)
+	if r.Method == http.MethodOptions {
+		h.cors.preflight(w, r)
+		return
+	}
+	rq, out := h.parseRequest(r)
+	if out.status == 0 {
+		switch rq.res.kind {
+		case kindPlaylist:
+			out = h.servePlaylist(w, rq)
+		case kindSegment:
+			out = h.serveSegment(w, rq)
+		}
+	}
+	if out.status >= 400 && out.status != statusClientGone {
+		writeError(w, out)
+	}
+	h.logRequest(rq, out)
+}
+
+// outcome is how a request ended: the status sent (or to send, for errors)
+// and, for errors, a message for the client and the log.
+type outcome struct {
+	status     int
+	msg        string
+	retryAfter bool // 503 that the client may retry soon
+}
+
+// statusClientGone marks a request whose client left while it waited;
+// nothing is written.
+const statusClientGone = 499
+
+func fail(status int, msg string) outcome { return outcome{status: status, msg: msg} }
+
+func unavailable(msg string) outcome {
+	return outcome{status: http.StatusServiceUnavailable, msg: msg, retryAfter: true}
+}
+
+// writeError writes an error response: a short text naming the problem,
+// never cached.
+func writeError(w http.ResponseWriter, out outcome) {
+	hdr := w.Header()
+	hdr.Del("Content-Length")
+	hdr.Del("ETag")
+	hdr.Set("Content-Type", "text/plain; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	if out.status == http.StatusUnauthorized {
+		hdr.Set("WWW-Authenticate", `Bearer realm="hlsrelay"`)
+	}
+	if out.retryAfter {
+		hdr.Set("Retry-After", "1")
+	}
+	w.WriteHeader(out.status)
+	_, _ = w.Write([]byte(http.StatusText(out.status) + ": " + out.msg + "\n"))
+}
+
+func (h *Handler) logRequest(rq *request, out outcome) {
+	level := zerolog.DebugLevel
+	if h.cfg.LogRequests {
+		level = zerolog.InfoLevel
+	}
+	e := h.cfg.Log.WithLevel(level)
+	if e == nil {
+		return
+	}
+	// The path and the query may hold a token: only parsed parts are logged.
+	e = e.Str("remote", rq.r.RemoteAddr).Str("method", rq.r.Method).Int("status", out.status)
+	if rq.res.kind != 0 {
+		e = e.Str("kind", rq.res.kind.String()).Str("stream", rq.res.stream)
+	}
+	if rq.res.kind == kindSegment {
+		e = e.Uint64("seq", rq.res.seq)
+	}
+	if out.msg != "" {
+		e = e.Str("reason", out.msg)
+	}
+	e.Msg("hls request")
+}
+
+func (k resourceKind) String() string {
+	switch k {
+	case kindPlaylist:
+		return "playlist"
+	case kindSegment:
+		return "segment"
+	}
+	return "unknown"
+}
+
+// errWaitTimeout ends a blocking request that waited its longest.
+var errWaitTimeout = errors.New("blocking reload timed out")
