@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo: a relay with demo secrets on DEMO_PORT (default 8080), the
-# committed sample stream published in a loop through the Go SDK, and the
-# commands to watch it. Ctrl-C stops everything.
+# The demo: a relay with demo secrets on DEMO_PORT (default 8080) that also
+# serves the player demo page, the committed sample stream published in a
+# loop through the Go SDK, and one URL to open in a browser (the page, the
+# stream and a PULL token valid for 24 hours). Ctrl-C stops everything.
 set -euo pipefail
 # Own process groups for the children: Ctrl-C reaches this script only, and
 # cleanup stops them in order.
@@ -27,7 +28,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 HTTP_PORT=$port HTTP_BIND_ADDRESS=127.0.0.1 PULL_SECRET=$pull_secret PUSH_SECRET=$push_secret \
-  LOG_FORMAT=console LOG_REQUESTS=YES bin/hlsrelay --env-file= &
+  DEMO_PAGE_ENABLED=YES LOG_FORMAT=console LOG_REQUESTS=YES bin/hlsrelay --env-file= &
 pids+=($!)
 
 for _ in $(seq 50); do
@@ -39,14 +40,52 @@ done
 bin/publish -url "$url" -stream "$stream" -secret "$push_secret" -sample &
 pids+=($!)
 
+# status PATH: the HTTP status the relay answers to GET PATH (bash only: a
+# fresh machine may have no curl).
+status() {
+  local line
+  exec 3<>"/dev/tcp/127.0.0.1/${port}" || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$1" >&3
+  IFS=' ' read -r _ line _ <&3 || true
+  exec 3<&-
+  echo "${line:-0}"
+}
+
+# urlencode S: S for a URL query, "/" and "~" kept (stream ids read better).
+urlencode() {
+  local LC_ALL=C s=$1 out= c i
+  for ((i = 0; i < ${#s}; i++)); do
+    c=${s:i:1}
+    case "$c" in
+    [a-zA-Z0-9._~/-]) out+=$c ;;
+    *) out+=$(printf '%%%02X' "'$c") ;;
+    esac
+  done
+  printf '%s' "$out"
+}
+
+token=$(bin/token -action PULL -stream "$stream" -secret "$pull_secret" -ttl 24h)
+# Print the URL once the stream is on the relay (its HLS playlist exists).
+for _ in $(seq 50); do
+  [ "$(status "/hls/$(urlencode "$stream")/index.m3u8?token=${token}" 2>/dev/null)" = 200 ] && break
+  sleep 0.1
+done
+page="http://127.0.0.1:${port}/demo/?stream=$(urlencode "$stream")&token=${token}"
+
 cat <<MSG
 
-  hlsrelay demo is running.
+  hlsrelay demo is running. Open this in a browser:
+
+    ${page}
+
+  The page plays the sample stream from the relay (WebSocket, hlsrelay SDK + hls.js)
+  and shows its glass-to-glass latency, buffer, bitrate and connection state.
+
     relay     ${url}
     stream    ${stream}
     secrets   PULL_SECRET=${pull_secret}  PUSH_SECRET=${push_secret}
 
-  Watch it (one line per fragment, with latency):
+  Watch it in a terminal (one line per fragment, with latency):
     bin/pull -url ${url} -stream '${stream}' -secret ${pull_secret}
   Save it and play it with any HLS player (ffplay, VLC):
     bin/pull -url ${url} -stream '${stream}' -secret ${pull_secret} -out /tmp/hlsrelay-demo

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
+	"errors"
 	"net/url"
 	"strings"
 	"sync"
@@ -284,22 +286,31 @@ func TestSecondPublisherIsRefused(t *testing.T) {
 }
 
 // TestStalledViewerDoesNotDelayOthers: a viewer that stops reading must not
-// hold back the publisher or the other viewers, and is dropped after the
-// write timeout.
+// hold back the publisher or the other viewers, and is dropped once a write
+// to it has waited for the write timeout.
 func TestStalledViewerDoesNotDelayOthers(t *testing.T) {
 	t.Parallel()
-	// 32 MB: far more than the stalled viewer's 64 KiB receive buffer and
-	// the relay's send buffer (at most tcp_wmem's 4 MB) hold.
-	const n = 32
+	// Long enough that the fast viewer, read by a test goroutine on a loaded
+	// machine (the whole suite runs in parallel under -race), never looks
+	// stalled.
+	const writeTimeout = 3 * time.Second
+	frag := make([]byte, 1<<20)
+	// The relay's writes to the stalled viewer block only once the kernel
+	// holds all it can: the viewer's receive buffer (fixed small by
+	// dialSmallReceiveBuffer) and the relay's send buffer, which Linux grows
+	// up to tcp_wmem's maximum. Send well beyond both, so that most
+	// fragments can reach the stalled viewer only if the relay keeps it.
+	n := max(32, sendBufferMax(t)/len(frag)+16)
 	url := startRelay(t, func(c *config.Config) {
-		c.Limits.WriteTimeout = time.Second
-		c.Buffer.MaxFragments = n // the fast viewer never has to skip
+		c.Limits.WriteTimeout = writeTimeout
+		// The fast viewer never has to skip.
+		c.Buffer.MaxFragments = n
+		c.Buffer.StreamMaxBytes = max(c.Buffer.StreamMaxBytes, 2*int64(n)*int64(len(frag)))
 	})
 	pub := publish(t, url, "s")
 	stalled := dialSmallReceiveBuffer(t, url) // reads nothing until the end
 	stalled.sendText(pullMsg("s", pullToken(t, "s"), -1))
 	fast := view(t, url, "s", -1)
-	frag := make([]byte, 1<<20)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i := 0; i < n; i++ {
@@ -313,17 +324,28 @@ func TestStalledViewerDoesNotDelayOthers(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	// The stalled viewer was dropped: what its socket buffers held, then
+	// Stay stalled for well over the write timeout. The relay's write to
+	// the stalled viewer has been blocked since the buffers filled, before
+	// the fast viewer got the last fragment. That can be far less than the
+	// timeout ago: reading now would let the write complete, and the relay
+	// would rightly keep a viewer that was slow for less than the timeout.
+	time.Sleep(2 * writeTimeout)
+	// The stalled viewer was dropped: what the socket buffers held, then
 	// the end of the connection.
 	received := 0
+	var err error
 	for {
-		typ, _, err := stalled.read(10 * time.Second)
+		var typ websocket.MessageType
+		typ, _, err = stalled.read(5 * time.Second)
 		if err != nil {
 			break
 		}
 		if typ == websocket.MessageBinary {
 			received++
 		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the stalled viewer's connection is still open after %d of %d fragments; it should have been dropped", received, n)
 	}
 	if received >= n {
 		t.Fatalf("the stalled viewer received all %d fragments; it should have been dropped", received)

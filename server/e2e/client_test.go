@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -28,8 +31,8 @@ func dial(t *testing.T, url string) *wire {
 }
 
 // dialSmallReceiveBuffer connects with a fixed 64 KiB socket receive
-// buffer, so that a client that stops reading fills it quickly (Linux would
-// otherwise grow it up to tcp_rmem's maximum, 32 MB here).
+// buffer (128 KiB of memory on Linux), so that a client that stops reading
+// fills it quickly (Linux would otherwise grow it up to tcp_rmem's maximum).
 func dialSmallReceiveBuffer(t *testing.T, url string) *wire {
 	t.Helper()
 	d := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
@@ -41,6 +44,27 @@ func dialSmallReceiveBuffer(t *testing.T, url string) *wire {
 	}}
 	client := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
 	return dialWith(t, url, &websocket.DialOptions{HTTPClient: client})
+}
+
+// sendBufferMax is the most a socket's send buffer holds when the
+// application does not set SO_SNDBUF: Linux grows it up to tcp_wmem's
+// maximum. Where that cannot be read, the Linux default of 4 MiB.
+func sendBufferMax(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_wmem")
+	if err == nil {
+		f := strings.Fields(string(b))
+		if len(f) != 3 {
+			err = fmt.Errorf("unexpected tcp_wmem %q", b)
+		} else {
+			var n int
+			if n, err = strconv.Atoi(f[2]); err == nil {
+				return n
+			}
+		}
+	}
+	t.Logf("tcp_wmem: %v; assuming a 4 MiB send buffer maximum", err)
+	return 4 << 20
 }
 
 func dialWith(t *testing.T, url string, opts *websocket.DialOptions) *wire {

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,6 +36,8 @@ type Config struct {
 	Relay     RelayConfig
 	RateLimit RateLimitConfig
 	Log       LogConfig
+	HLS       HLSConfig
+	Demo      DemoConfig
 
 	// EnvFile is the .env file that Load read settings from; empty when it
 	// read none (no path, or the file does not exist).
@@ -190,6 +193,31 @@ type RegistryConfig struct {
 	// RefreshInterval is how often a publishing node refreshes its entries
 	// (PUB_REG_REFRESH_INTERVAL_SECONDS, default 60 s).
 	RefreshInterval time.Duration
+	// URL is a redis:// or rediss:// URL (PUB_REG_REDIS_URL, default "");
+	// when set it replaces Host, Port, Password and UseTLS.
+	URL string
+	// Addresses lists several Redis servers, host:port, comma-separated
+	// (PUB_REG_REDIS_ADDRESSES, default ""): the nodes of a Redis Cluster,
+	// or the sentinels when MasterName is set. It replaces Host and Port.
+	Addresses string
+	// MasterName is the Sentinel master name (PUB_REG_REDIS_MASTER_NAME,
+	// default "": no Sentinel).
+	MasterName string
+	// NodeTTL: a node that stopped refreshing its liveness entry for this
+	// long counts as dead, and its streams can be published elsewhere
+	// (PUB_REG_NODE_TTL_SECONDS, default 5 s).
+	NodeTTL time.Duration
+}
+
+// AddressList returns Addresses split at commas, without blanks.
+func (r RegistryConfig) AddressList() []string {
+	var list []string
+	for _, a := range strings.Split(r.Addresses, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			list = append(list, a)
+		}
+	}
+	return list
 }
 
 // Addr is the Redis server's host:port.
@@ -210,6 +238,10 @@ type RelayConfig struct {
 	// InactivityPeriod: a relayed stream with no local viewers is closed
 	// after this long (RELAY_INACTIVITY_PERIOD_SEC, default 30 s).
 	InactivityPeriod time.Duration
+	// FailoverPeriod: a relayed stream whose source was lost is looked for
+	// again for this long before it ends for its viewers
+	// (RELAY_FAILOVER_SECONDS, default 30 s).
+	FailoverPeriod time.Duration
 }
 
 // RateLimitConfig limits connections and requests per client IP address.

@@ -55,11 +55,13 @@ const (
 	groupRelay     = "Relay from an upstream node"
 	groupRateLimit = "Rate limit (per client IP address)"
 	groupLog       = "Logging"
+	groupHLS       = "HLS over HTTP"
+	groupDemo      = "Demo page"
 )
 
 var groups = []string{
 	groupListeners, groupServer, groupLimits, groupAuth, groupPlugins, groupBuffer,
-	groupRegistry, groupRelay, groupRateLimit, groupLog,
+	groupRegistry, groupRelay, groupRateLimit, groupLog, groupHLS, groupDemo,
 }
 
 func seconds(field func(*Config) *time.Duration) value {
@@ -233,6 +235,18 @@ var settings = []setting{
 	{env: "PUB_REG_REFRESH_INTERVAL_SECONDS", def: "60", compat: true, group: groupRegistry,
 		usage: "how often a publishing node refreshes its entries; entries expire after twice this",
 		val:   seconds(func(c *Config) *time.Duration { return &c.Registry.RefreshInterval })},
+	{env: "PUB_REG_REDIS_URL", def: "", group: groupRegistry,
+		usage: "redis:// or rediss:// URL of the Redis server; replaces host, port, password and TLS",
+		val:   text("URL", checkRedisURL, func(c *Config) *string { return &c.Registry.URL })},
+	{env: "PUB_REG_REDIS_ADDRESSES", def: "", group: groupRegistry,
+		usage: "comma-separated host:port of Redis Cluster nodes, or of the sentinels with PUB_REG_REDIS_MASTER_NAME",
+		val:   text("HOST:PORT,...", checkHostPortList, func(c *Config) *string { return &c.Registry.Addresses })},
+	{env: "PUB_REG_REDIS_MASTER_NAME", def: "", group: groupRegistry,
+		usage: "Redis Sentinel master name (empty: no Sentinel)",
+		val:   text("NAME", nil, func(c *Config) *string { return &c.Registry.MasterName })},
+	{env: "PUB_REG_NODE_TTL_SECONDS", def: "5", group: groupRegistry,
+		usage: "a node silent in the registry this long counts as dead and its streams may be published elsewhere",
+		val:   seconds(func(c *Config) *time.Duration { return &c.Registry.NodeTTL })},
 
 	// Relay.
 	{env: "RELAY_FROM_ENABLED", def: "NO", compat: true, group: groupRelay,
@@ -244,6 +258,9 @@ var settings = []setting{
 	{env: "RELAY_INACTIVITY_PERIOD_SEC", def: "30", compat: true, group: groupRelay,
 		usage: "close a relayed stream that has had no viewers for this long",
 		val:   seconds(func(c *Config) *time.Duration { return &c.Relay.InactivityPeriod })},
+	{env: "RELAY_FAILOVER_SECONDS", def: "30", group: groupRelay,
+		usage: "how long a relayed stream that lost its source is looked for again before it ends for its viewers",
+		val:   seconds(func(c *Config) *time.Duration { return &c.Relay.FailoverPeriod })},
 
 	// Rate limit.
 	{env: "RATE_LIMIT_ENABLED", def: "NO", compat: true, group: groupRateLimit,
@@ -287,6 +304,28 @@ var settings = []setting{
 	{env: "LOG_FORMAT", def: "json", group: groupLog,
 		usage: "json (one object per line) or console (for people)",
 		val:   enumValue{field: func(c *Config) *string { return &c.Log.Format }, options: []string{"json", "console"}, what: "log format"}},
+
+	// HLS over HTTP.
+	{env: "HLS_HTTP_ENABLED", def: "YES", group: groupHLS,
+		usage: "serve every stream as HLS over HTTP (playlist and segments), authorised by the same PULL tokens",
+		val:   boolValue(func(c *Config) *bool { return &c.HLS.Enabled })},
+	{env: "HLS_HTTP_PATH_PREFIX", def: "/hls/", group: groupHLS,
+		usage: "path below which playlists ({stream}/index.m3u8) and segments are served",
+		val:   text("PATH", checkPath, func(c *Config) *string { return &c.HLS.PathPrefix })},
+	{env: "HLS_HTTP_CORS_ORIGINS", def: "*", group: groupHLS,
+		usage: "origins whose pages may read the HLS output: * for any, or comma-separated origins (empty: no CORS headers)",
+		val:   text("ORIGINS", checkOrigins, func(c *Config) *string { return &c.HLS.CORSOrigins })},
+	{env: "HLS_HTTP_MAX_BLOCKED_REQUESTS", def: "10000", group: groupHLS,
+		usage: "most playlist requests waiting for a new segment at the same time on this node; more are answered 503",
+		val:   countValue{field: func(c *Config) *int { return &c.HLS.MaxBlockedRequests }, min: 1}},
+	{env: "HLS_HTTP_MAX_BLOCK_SECONDS", def: "20", group: groupHLS,
+		usage: "longest wait of a blocking playlist request (also at most three target durations); then 503",
+		val:   seconds(func(c *Config) *time.Duration { return &c.HLS.MaxBlockWait })},
+
+	// Demo page.
+	{env: "DEMO_PAGE_ENABLED", def: "NO", group: groupDemo,
+		usage: "serve the player demo page at /demo/ (a browser plays ?stream=...&token=... from this node)",
+		val:   boolValue(func(c *Config) *bool { return &c.Demo.Enabled })},
 }
 
 // lookupSetting finds a setting by its environment variable.

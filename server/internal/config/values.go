@@ -2,6 +2,7 @@ package config
 
 import (
 	"math"
+	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -296,6 +297,36 @@ func checkWebSocketURL(s string) string {
 	}
 	if u.Fragment != "" || strings.Contains(s, "#") {
 		return "must not have a #fragment"
+	}
+	return ""
+}
+
+// checkRedisURL accepts a redis:// or rediss:// URL with a host.
+func checkRedisURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Opaque != "" {
+		return "is not a redis:// or rediss:// URL"
+	}
+	if u.Hostname() == "" {
+		return "has no host"
+	}
+	return ""
+}
+
+// checkHostPortList accepts comma-separated host:port items.
+func checkHostPortList(s string) string {
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(item)
+		if err != nil || host == "" {
+			return "has " + strconv.Quote(item) + ", which is not host:port"
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "has " + strconv.Quote(item) + ", whose port is not 1 to 65535"
+		}
 	}
 	return ""
 }

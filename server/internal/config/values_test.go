@@ -38,11 +38,15 @@ func TestDefault(t *testing.T) {
 		},
 		Buffer: BufferConfig{MaxFragments: 10, StreamMaxBytes: 64 << 20, MemoryLimitBytes: 256 << 20},
 		Registry: RegistryConfig{
-			Host: "127.0.0.1", Port: 6379, RefreshInterval: 60 * time.Second,
+			Host: "127.0.0.1", Port: 6379, RefreshInterval: 60 * time.Second, NodeTTL: 5 * time.Second,
 		},
-		Relay:     RelayConfig{InactivityPeriod: 30 * time.Second},
+		Relay:     RelayConfig{InactivityPeriod: 30 * time.Second, FailoverPeriod: 30 * time.Second},
 		RateLimit: RateLimitConfig{CleanupInterval: 10 * time.Second},
 		Log:       LogConfig{Error: true, Warning: true, Info: true, Requests: true, Format: "json"},
+		HLS: HLSConfig{
+			Enabled: true, PathPrefix: "/hls/", CORSOrigins: "*",
+			MaxBlockedRequests: 10000, MaxBlockWait: 20 * time.Second,
+		},
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() =\n%+v\nwant\n%+v", got, want)
@@ -125,6 +129,11 @@ var validCases = []valid{
 	{"PUB_REG_REDIS_USE_TLS", "Yes", func(c Config) any { return c.Registry.UseTLS }, true},
 	{"PUB_REG_REFRESH_INTERVAL_SECONDS", "20", func(c Config) any { return c.Registry.RefreshInterval }, 20 * time.Second},
 	{"PUB_REG_REFRESH_INTERVAL_SECONDS", "20", func(c Config) any { return c.Registry.EntryTTL() }, 40 * time.Second},
+	{"PUB_REG_REDIS_URL", "rediss://user:pw@redis.example:6380/2", func(c Config) any { return c.Registry.URL }, "rediss://user:pw@redis.example:6380/2"},
+	{"PUB_REG_REDIS_ADDRESSES", "10.0.0.1:7000, 10.0.0.2:7000", func(c Config) any { return c.Registry.AddressList() }, []string{"10.0.0.1:7000", "10.0.0.2:7000"}},
+	{"PUB_REG_REDIS_MASTER_NAME", "mymaster", func(c Config) any { return c.Registry.MasterName }, "mymaster"},
+	{"PUB_REG_NODE_TTL_SECONDS", "3", func(c Config) any { return c.Registry.NodeTTL }, 3 * time.Second},
+	{"RELAY_FAILOVER_SECONDS", "12", func(c Config) any { return c.Relay.FailoverPeriod }, 12 * time.Second},
 	{"RELAY_FROM_ENABLED", "NO", func(c Config) any { return c.Relay.FromEnabled }, false},
 	{"RELAY_FROM_URL", "wss://origin.example.com/ws", func(c Config) any { return c.Relay.FromURL }, "wss://origin.example.com/ws"},
 	{"RELAY_INACTIVITY_PERIOD_SEC", "45", func(c Config) any { return c.Relay.InactivityPeriod }, 45 * time.Second},
@@ -156,6 +165,14 @@ var validCases = []valid{
 	{"PLUGIN_CACHE_DIR", "/var/cache/hlsrelay", func(c Config) any { return c.Plugins.CacheDir }, "/var/cache/hlsrelay"},
 	{"PLUGIN_CACHE_ENABLED", "NO", func(c Config) any { return c.Plugins.CacheEnabled }, false},
 	{"PLUGIN_DECISION_CACHE_SECONDS", "0", func(c Config) any { return c.Plugins.DecisionCacheTTL }, time.Duration(0)},
+	{"HLS_HTTP_ENABLED", "NO", func(c Config) any { return c.HLS.Enabled }, false},
+	{"HLS_HTTP_PATH_PREFIX", "/live/", func(c Config) any { return c.HLS.PathPrefix }, "/live/"},
+	{"HLS_HTTP_CORS_ORIGINS", "https://player.example.com, http://localhost:8080",
+		func(c Config) any { return c.HLS.CORSOriginList() }, []string{"https://player.example.com", "http://localhost:8080"}},
+	{"HLS_HTTP_CORS_ORIGINS", "*", func(c Config) any { return c.HLS.CORSOriginList() }, []string{"*"}},
+	{"HLS_HTTP_MAX_BLOCKED_REQUESTS", "500", func(c Config) any { return c.HLS.MaxBlockedRequests }, 500},
+	{"HLS_HTTP_MAX_BLOCK_SECONDS", "6.5", func(c Config) any { return c.HLS.MaxBlockWait }, 6500 * time.Millisecond},
+	{"DEMO_PAGE_ENABLED", "YES", func(c Config) any { return c.Demo.Enabled }, true},
 	// An empty value is the default, as in the existing server.
 	{"HTTP_PORT", "", func(c Config) any { return c.HTTP.Port }, 80},
 	{"WEBSOCKET_PREFIX", "", func(c Config) any { return c.Server.WebSocketPath }, "/"},
@@ -273,6 +290,11 @@ var invalidCases = []invalid{
 	// The password of a URL is never printed.
 	{"RELAY_FROM_URL", "https://user:hunter2@origin/", `RELAY_FROM_URL (--relay-from-url): "https://user:***@origin/" is not a ws:// or wss:// URL [set in the environment]`},
 	{"LOG_FORMAT", "text", `LOG_FORMAT (--log-format): "text" is not a log format (json or console) [set in the environment]`},
+	{"HLS_HTTP_PATH_PREFIX", "hls", `HLS_HTTP_PATH_PREFIX (--hls-http-path-prefix): "hls" must start with "/" [set in the environment]`},
+	{"HLS_HTTP_CORS_ORIGINS", "player.example.com", `HLS_HTTP_CORS_ORIGINS (--hls-http-cors-origins): "player.example.com" has "player.example.com", which is not * or an origin such as https://player.example.com [set in the environment]`},
+	{"HLS_HTTP_CORS_ORIGINS", "https://a.example/path", `HLS_HTTP_CORS_ORIGINS (--hls-http-cors-origins): "https://a.example/path" has "https://a.example/path", which is not * or an origin such as https://player.example.com [set in the environment]`},
+	{"HLS_HTTP_MAX_BLOCKED_REQUESTS", "0", `HLS_HTTP_MAX_BLOCKED_REQUESTS (--hls-http-max-blocked-requests): "0" must be at least 1 [set in the environment]`},
+	{"HLS_HTTP_MAX_BLOCK_SECONDS", "0", `HLS_HTTP_MAX_BLOCK_SECONDS (--hls-http-max-block-seconds): "0" must be more than 0 seconds [set in the environment]`},
 }
 
 func TestInvalidValues(t *testing.T) {

@@ -1,5 +1,6 @@
 // Package httpserver is the relay's HTTP front: the WebSocket endpoint, the
-// health check, and the existing server's "any other GET answers 200".
+// health check, the HLS-over-HTTP output, and the existing server's "any
+// other GET answers 200".
 package httpserver
 
 import (
@@ -22,12 +23,28 @@ type Handler struct {
 	// Ready reports whether the node accepts new connections (false while
 	// draining). Nil means always.
 	Ready func() bool
+	// HLS, when set, serves the requests it Handles (the HLS-over-HTTP
+	// output); every other request keeps the answers above.
+	HLS Output
+	// Demo, when set, serves the player demo page (DEMO_PAGE_ENABLED).
+	Demo Output
+}
+
+// Output is a family of HTTP resources served besides the WebSocket.
+type Output interface {
+	http.Handler
+	// Handles reports whether r is for this output.
+	Handles(r *http.Request) bool
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == h.WebSocketPath && isUpgrade(r):
 		h.serveWebSocket(w, r)
+	case h.HLS != nil && h.HLS.Handles(r):
+		h.HLS.ServeHTTP(w, r)
+	case h.Demo != nil && h.Demo.Handles(r):
+		h.Demo.ServeHTTP(w, r)
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)

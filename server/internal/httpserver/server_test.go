@@ -138,3 +138,52 @@ func readTextFrame(t *testing.T, br *bufio.Reader) string {
 	}
 	return string(b)
 }
+
+// fakeOutput handles GETs of paths ending in ".m3u8".
+type fakeOutput struct{}
+
+func (fakeOutput) Handles(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, ".m3u8")
+}
+
+func (fakeOutput) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	w.WriteHeader(http.StatusTeapot)
+	_, _ = w.Write([]byte("output"))
+}
+
+// TestOutputRoutes: the HLS output answers what it handles; every other
+// request keeps the existing answers.
+func TestOutputRoutes(t *testing.T) {
+	t.Parallel()
+	h := &Handler{
+		WebSocketPath: "/",
+		HealthPath:    "/healthz",
+		Sessions:      session.NewManager(session.Config{Hub: hub.New(hub.Config{}), Authorizer: allowAll{}, Log: zerolog.Nop()}),
+		Log:           zerolog.Nop(),
+		HLS:           fakeOutput{},
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	for _, tt := range []struct {
+		method, path string
+		status       int
+		body         string
+	}{
+		{"GET", "/hls/s/index.m3u8", http.StatusTeapot, "output"},
+		{"GET", "/hls/s/other", 200, "hlsrelay"},
+		{"GET", "/", 200, "hlsrelay"},
+		{"GET", "/healthz", 200, `"ok"`},
+		{"POST", "/hls/s/index.m3u8", 405, "method not allowed"},
+	} {
+		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.body) {
+			t.Errorf("%s %s: %d %q, want %d containing %q", tt.method, tt.path, resp.StatusCode, body, tt.status, tt.body)
+		}
+	}
+}

@@ -16,10 +16,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hlsrelay/hlsrelay/server/internal/config"
+	"github.com/hlsrelay/hlsrelay/server/internal/hlshttp"
 	"github.com/hlsrelay/hlsrelay/server/internal/httpserver"
 	"github.com/hlsrelay/hlsrelay/server/internal/hub"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
+	"github.com/hlsrelay/hlsrelay/server/internal/registry"
 	"github.com/hlsrelay/hlsrelay/server/internal/session"
+	"github.com/hlsrelay/hlsrelay/server/internal/upstream"
 )
 
 // Relay is one relay node.
@@ -30,11 +33,16 @@ type Relay struct {
 	plugins  *policy.Plugins // nil when Options replaced both decisions
 	sessions *session.Manager
 	handler  *httpserver.Handler
+	hls      *hlshttp.Handler // nil unless HLS_HTTP_ENABLED
 	draining atomic.Bool
 
 	httpListener net.Listener
 	tlsListener  net.Listener
 	certs        *certReloader
+
+	registry *registry.Registry // nil unless PUB_REG_REDIS_ENABLED
+	upstream *upstream.Manager
+	url      string // this node's external WebSocket URL ("" if unknown)
 }
 
 // Options replace parts of a relay, for tests and benchmarks.
@@ -48,28 +56,44 @@ type Options struct {
 // and Listen and Serve start it.
 func New(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Options) (*Relay, error) {
 	r := &Relay{cfg: cfg, log: log}
-	r.hub = hub.New(hub.Config{
+	if err := r.newCluster(); err != nil {
+		return nil, err
+	}
+	var ann *announcer
+	hubCfg := hub.Config{
 		RingLength:     cfg.Buffer.MaxFragments,
 		StreamMaxBytes: cfg.Buffer.StreamMaxBytes,
 		TotalMaxBytes:  cfg.Buffer.GlobalMaxBytes(),
 		PublisherGrace: cfg.Limits.PublisherGrace,
-	})
-	if cfg.Registry.Enabled || cfg.Relay.FromEnabled {
-		// Accepted for compatibility; the cluster side (announcing in Redis,
-		// pulling from other nodes) is not part of this version yet.
-		log.Warn().Bool("PUB_REG_REDIS_ENABLED", cfg.Registry.Enabled).Bool("RELAY_FROM_ENABLED", cfg.Relay.FromEnabled).
-			Msg("this version serves only streams published on this node: the publish registry and relaying from another node are not active yet")
 	}
+	if r.registry != nil {
+		ann = &announcer{reg: r.registry, url: r.url, log: log}
+		hubCfg.OnStreamEnd = ann.Withdraw
+	}
+	r.hub = hub.New(hubCfg)
+	instance := newInstanceID()
+	r.upstream = upstream.New(upstream.Config{
+		Hub:               r.hub,
+		Registry:          r.registryResolver(),
+		SelfURL:           r.url,
+		InstanceID:        instance,
+		PullSecret:        cfg.Auth.PullSecret,
+		Inactivity:        cfg.Relay.InactivityPeriod,
+		Failover:          cfg.Relay.FailoverPeriod,
+		HeartbeatInterval: cfg.Limits.HeartbeatInterval,
+		MaxMessageSize:    cfg.Limits.MaxBinaryMessageSize,
+		Log:               log.With().Str("component", "upstream").Logger(),
+	})
 	auth, router := opts.Authorizer, opts.Router
 	if auth == nil || router == nil {
-		plugins, err := loadPlugins(ctx, cfg, log)
+		plugins, err := loadPlugins(ctx, cfg, r.url, r.registry, log)
 		if err != nil {
 			return nil, err
 		}
 		r.plugins = plugins
 		auth, router = plugins, plugins
 	}
-	r.sessions = session.NewManager(session.Config{
+	sessionCfg := session.Config{
 		Hub:                 r.hub,
 		Authorizer:          auth,
 		Router:              router,
@@ -81,7 +105,14 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Option
 		HeartbeatInterval:   cfg.Limits.HeartbeatInterval,
 		HeartbeatTimeout:    cfg.Limits.HeartbeatTimeout,
 		WriteTimeout:        cfg.Limits.WriteTimeout,
-	})
+		Upstream:            r.upstream,
+		InstanceID:          instance,
+	}
+	if ann != nil {
+		ann.hub = r.hub
+		sessionCfg.Announcer = ann
+	}
+	r.sessions = session.NewManager(sessionCfg)
 	r.handler = &httpserver.Handler{
 		WebSocketPath: cfg.Server.WebSocketPath,
 		HealthPath:    cfg.Server.HealthPath,
@@ -89,6 +120,8 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Option
 		Log:           log,
 		Ready:         func() bool { return !r.draining.Load() },
 	}
+	r.attachHLS(auth, router)
+	r.attachDemo()
 	if cfg.TLS.Enabled {
 		certs, err := newCertReloader(cfg.TLS.CertificateFile, cfg.TLS.PrivateKeyFile, cfg.TLS.CheckReloadInterval, log)
 		if err != nil {
@@ -97,6 +130,31 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Option
 		r.certs = certs
 	}
 	return r, nil
+}
+
+// newCluster sets up the node's place in a cluster: its external URL and
+// the publish registry.
+func (r *Relay) newCluster() error {
+	u, detected, err := externalURL(r.cfg)
+	if err != nil && r.cfg.Registry.Enabled {
+		return fmt.Errorf("publish registry: %w", err)
+	}
+	r.url = u
+	if detected {
+		r.log.Info().Str("external_url", u).Msg("external WebSocket URL detected; set EXTERNAL_WEBSOCKET_URL if other nodes reach this one differently")
+	}
+	if r.registry, err = newRegistry(r.cfg.Registry, r.log); err != nil {
+		return err
+	}
+	return nil
+}
+
+// registryResolver is the registry as upstream pulls ask it, or nil.
+func (r *Relay) registryResolver() upstream.Resolver {
+	if r.registry == nil {
+		return nil
+	}
+	return r.registry
 }
 
 // ReloadPlugins loads the policy plugins again and swaps them in; on error
@@ -167,6 +225,9 @@ func (r *Relay) Serve(ctx context.Context) error {
 		wg.Go(func() { r.certs.run(ctx) })
 	}
 	wg.Go(func() { r.watchPluginFiles(ctx, r.cfg.Plugins.ReloadCheckInterval) })
+	if r.registry != nil {
+		wg.Go(func() { r.registry.Run(ctx) })
+	}
 	servers := make([]*http.Server, 0, 2)
 	errs := make(chan error, 2)
 	for _, l := range []net.Listener{r.httpListener, r.tlsListener} {
@@ -205,10 +266,17 @@ func (r *Relay) shutdown(servers []*http.Server) {
 	r.draining.Store(true)
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Server.ShutdownTimeout)
 	defer cancel()
+	r.closeHLS()
 	for _, srv := range servers {
 		_ = srv.Shutdown(ctx) // hijacked WebSockets are not waited for here
 	}
 	r.sessions.CloseAll(ctx)
+	r.upstream.Close()
+	if r.registry != nil {
+		if err := r.registry.Close(); err != nil {
+			r.log.Warn().Err(err).Msg("closing the publish registry")
+		}
+	}
 	if r.plugins != nil {
 		if err := r.plugins.Close(ctx); err != nil {
 			r.log.Warn().Err(err).Msg("closing plugins")

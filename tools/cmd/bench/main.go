@@ -9,6 +9,12 @@
 //
 //	bench -url ws://127.0.0.1:8080/ -viewers 200 -fragment-size 250000 -rate 10 -duration 30s -pid $(pidof hlsrelay)
 //
+// With -hls the viewers read the stream from the relay's HLS-over-HTTP output
+// instead, as players with blocking playlist reload do (playlist with
+// _HLS_msn, then the segment); latency is measured the same way.
+//
+//	bench -url ws://127.0.0.1:8080/ -hls -viewers 200 -fragment-size 250000 -rate 10 -pid $(pidof hlsrelay)
+//
 // Idle mode: -idle N opens N viewers that stay idle and reports the relay's
 // resident memory per idle viewer (needs -pid).
 //
@@ -67,6 +73,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.SetOutput(stderr)
 	c := &o.cfg
 	fs.StringVar(&c.URL, "url", "", "relay WebSocket URL, ws:// or wss:// (required)")
+	fs.StringVar(&c.PullURL, "pull-url", "", "load mode: viewers connect here instead of -url (another node of a cluster)")
 	fs.StringVar(&c.Stream, "stream", "bench/1", "stream id to push and pull")
 	fs.IntVar(&c.Viewers, "viewers", 100, "load mode: number of viewers")
 	fs.IntVar(&o.idle, "idle", 0, "idle mode: open this many idle viewers and report memory per viewer")
@@ -86,6 +93,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.StringVar(&c.PushAuth, "push-token", "", "send this PUSH token instead of signing one")
 	fs.StringVar(&c.PullAuth, "pull-token", "", "send this PULL token instead of signing one")
 	fs.BoolVar(&c.Insecure, "insecure", false, "skip TLS certificate verification (wss:// test relays)")
+	fs.BoolVar(&c.HLS, "hls", false, "load mode: viewers read HLS over HTTP with blocking playlist reload instead of WebSocket PULLs")
+	fs.StringVar(&c.HLSURL, "hls-url", "", "with -hls: URL of the relay's HLS prefix (default: the relay's host, http(s), path "+bench.DefaultHLSPrefix+")")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the result as JSON instead of a table")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
 	fs.Float64Var(&o.minDelivered, "min-delivered", 0, "load mode: exit 3 if the delivered fraction is below this (0..1)")
@@ -93,6 +102,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage:
   bench -url ws://HOST:PORT/ [-viewers N] [-fragment-size B] [-rate R] [-duration D] [-pid PID] [-json]
+  bench -url ws://HOST:PORT/ -hls [-viewers N] ...   (viewers read HLS over HTTP)
   bench -url ws://HOST:PORT/ -idle N [-settle D] [-pid PID] [-json]
 
 Load generator speaking only the base protocol (PUSH/PULL, OK, F + binary, H,
@@ -129,6 +139,9 @@ Flags:
 	}
 	if o.idle > 0 {
 		c.Viewers = o.idle
+	}
+	if o.idle > 0 && c.HLS {
+		return usage("-hls is for load mode; idle mode measures WebSocket viewers")
 	}
 	if o.minDelivered < 0 || o.minDelivered > 1 {
 		return usage("-min-delivered %g is not in [0, 1]", o.minDelivered)

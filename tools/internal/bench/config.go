@@ -32,6 +32,9 @@ const (
 type Config struct {
 	// URL is the relay's ws:// or wss:// URL. Required.
 	URL string
+	// PullURL, if set, is where the viewers connect instead of URL: another
+	// node of a cluster, to measure what relaying between nodes adds.
+	PullURL string
 	// Stream is the stream id to push and pull. Required.
 	Stream string
 	// PushAuth and PullAuth are the tokens sent as the auth parameter of
@@ -39,6 +42,13 @@ type Config struct {
 	PushAuth, PullAuth string
 	// Insecure skips TLS certificate checks for wss:// URLs.
 	Insecure bool
+	// HLS makes the viewers read the stream over HTTP, as HLS players with
+	// blocking playlist reload do, instead of WebSocket PULLs (load mode).
+	HLS bool
+	// HLSURL is the URL of the relay's HLS prefix, e.g.
+	// http://127.0.0.1:8080/hls/. Defaults to the viewers' relay URL with
+	// http(s) for ws(s) and the path /hls/.
+	HLSURL string
 
 	// Viewers is the number of PULL connections. Required.
 	Viewers int
@@ -118,8 +128,18 @@ func (c *Config) validate() error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
 	}
+	if c.PullURL != "" {
+		if err := CheckURL(c.PullURL); err != nil {
+			return fmt.Errorf("pull URL: %w", err)
+		}
+	}
 	if err := CheckURL(c.URL); err != nil {
 		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	if c.HLS {
+		if _, err := hlsPlaylistURL(*c); err != nil {
+			return err
+		}
 	}
 	if err := protocol.ValidateStreamID(c.Stream); err != nil {
 		return fmt.Errorf("%w: %v", ErrConfig, err)

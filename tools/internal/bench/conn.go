@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -35,20 +34,10 @@ func newDialer(rawURL string, insecure bool, sources int) (*dialer, error) {
 	if err := CheckURL(rawURL); err != nil {
 		return nil, err
 	}
-	dial := (&net.Dialer{Timeout: 10 * time.Second}).DialContext
-	if sources > 1 {
-		var next atomic.Uint32
-		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			i := next.Add(1) % uint32(sources)
-			local := &net.TCPAddr{IP: net.IPv4(127, 0, byte(i>>8), byte(i&0xff)+1)}
-			d := net.Dialer{Timeout: 10 * time.Second, LocalAddr: local}
-			return d.DialContext(ctx, network, addr)
-		}
-	}
 	transport := &http.Transport{
 		// Only the URL the user gave: no proxy from the environment.
 		Proxy:               nil,
-		DialContext:         dial,
+		DialContext:         sourceDialer(sources),
 		TLSHandshakeTimeout: 10 * time.Second,
 		DisableCompression:  true,
 		MaxIdleConns:        1,

@@ -43,13 +43,17 @@ func RunLoad(ctx context.Context, cfg Config) (*Result, error) {
 	interval := time.Duration(float64(time.Second) / cfg.Rate)
 	warmup := int64(math.Ceil(cfg.Warmup.Seconds() * cfg.Rate))
 	measured := max(int64(math.Round(cfg.Duration.Seconds()*cfg.Rate)), 1)
-	r.connectViewers(ctx, func() *Checker { return NewChecker(payload) }, int(measured)+16)
+	hc, err := r.startViewers(ctx, func() *Checker { return NewChecker(payload) }, int(measured)+16)
+	if err != nil {
+		return nil, err
+	}
+	defer hc.close()
 	if len(r.viewers) == 0 {
 		r.closeViewers(0)
 		return nil, fmt.Errorf("no viewer could connect: %s", topErrors(r.res.Connect.Errors))
 	}
 
-	lr := &LoadResult{FragmentSize: cfg.FragmentSize, Rate: cfg.Rate}
+	lr := &LoadResult{FragmentSize: cfg.FragmentSize, Rate: cfg.Rate, Transport: "websocket"}
 	r.res.Load = lr
 	cfg.Logf("sending %d warm-up and %d measured fragments of %d bytes at %g/s", warmup, measured, cfg.FragmentSize, cfg.Rate)
 
@@ -118,6 +122,10 @@ func RunLoad(ctx context.Context, cfg Config) (*Result, error) {
 		if cpu1, err := procstat.CPUTime(cfg.PID); err == nil && sent > 0 {
 			s := r.res.Server
 			s.CPUSeconds = seconds(cpu1 - cpu0)
+			s.CPUWindowSeconds = float64(r.clock.now()-firstSent) / 1e9
+			if s.CPUSeconds > 0 {
+				s.ViewersPerCore = float64(len(r.viewers)) * s.CPUWindowSeconds / s.CPUSeconds
+			}
 			s.BytesInCPUWindow = bytes1 - bytes0
 			if s.BytesInCPUWindow > 0 {
 				s.CPUSecondsPerGB = s.CPUSeconds / (float64(s.BytesInCPUWindow) / 1e9)
@@ -126,6 +134,9 @@ func RunLoad(ctx context.Context, cfg Config) (*Result, error) {
 		if rss, err := procstat.RSS(cfg.PID); err == nil {
 			r.res.Server.RSSAfterBytes = rss
 		}
+	}
+	if hc != nil {
+		lr.Transport, lr.HLSRetries = "hls", hc.retries.Load()
 	}
 	lr.WindowSeconds = float64(sent) / cfg.Rate
 	if sent > 0 {

@@ -17,6 +17,7 @@ func WriteTable(w io.Writer, res *Result) error {
 	c := res.Connect
 	row("viewers", "%d connected, %d failed of %d  (%.1f s, %.0f/s)", c.Connected, c.Failed, c.Viewers, c.Seconds, c.PerSecond)
 	if l := res.Load; l != nil {
+		row("viewers read", "%s", l.Transport)
 		row("fragments", "%d B at %g/s; %d sent in the %.1f s window", l.FragmentSize, l.Rate, l.FragmentsSent, l.WindowSeconds)
 		row("delivered", "%.4f  (%d of %d)", l.DeliveredFraction, l.FragmentsReceived, l.FragmentsExpected)
 		p := l.LatencyMS
@@ -24,6 +25,9 @@ func WriteTable(w io.Writer, res *Result) error {
 		row("throughput", "%.1f MB/s  %.3f Gbit/s  (%d B delivered)", l.MBPerSecond, l.GbitPerSecond, l.BytesDelivered)
 		row("integrity", "%d out of order, %d missing, %d corrupt, %d foreign, %d protocol errors", l.OutOfOrder, l.Missing, l.Corrupt, l.Foreign, l.ProtocolErrors)
 		row("end", "%d got CLOSE, %d disconnected early; %d late sends", l.EndedCleanly, l.Disconnected, l.LateSends)
+		if l.Transport == "hls" {
+			row("HLS retries", "%d playlist requests answered 503", l.HLSRetries)
+		}
 	}
 	if i := res.Idle; i != nil {
 		row("idle", "%d alive after %.1f s settle", i.Alive, i.SettleSeconds)
@@ -37,6 +41,7 @@ func WriteTable(w io.Writer, res *Result) error {
 		row("relay RSS", "%s before, %s after", mib(s.RSSBeforeBytes), mib(s.RSSAfterBytes))
 		if res.Load != nil {
 			row("relay CPU", "%.2f s  = %.3f CPU-s per GB delivered (%d B in window)", s.CPUSeconds, s.CPUSecondsPerGB, s.BytesInCPUWindow)
+			row("viewers/core", "%.0f  (viewers x %.1f s window / relay CPU-s)", s.ViewersPerCore, s.CPUWindowSeconds)
 		}
 	}
 	row("bench", "%.2f CPU-s, RSS %s", res.Bench.CPUSeconds, mib(res.Bench.RSSBytes))

@@ -35,6 +35,9 @@ type ConnectResult struct {
 
 // LoadResult is the fan-out measurement.
 type LoadResult struct {
+	// Transport is how viewers received: "websocket" or "hls" (HTTP with
+	// blocking playlist reload).
+	Transport    string  `json:"transport"`
 	FragmentSize int     `json:"fragment_size"`
 	Rate         float64 `json:"rate"`
 	// WindowSeconds is how long the measured fragments were being sent.
@@ -69,6 +72,9 @@ type LoadResult struct {
 	Disconnected int `json:"disconnected"`
 	// EndedCleanly counts viewers that received CLOSE after the publisher's.
 	EndedCleanly int `json:"ended_cleanly"`
+	// HLSRetries counts playlist requests answered 503 (a blocking reload
+	// that waited its longest, or the relay's bound on waiting requests).
+	HLSRetries int64 `json:"hls_retries,omitempty"`
 }
 
 // IdleResult is the idle-viewer memory measurement.
@@ -94,6 +100,11 @@ type ServerResult struct {
 	CPUSecondsPerGB float64 `json:"cpu_seconds_per_gb,omitempty"`
 	// BytesInCPUWindow is what viewers received while CPU was measured.
 	BytesInCPUWindow int64 `json:"bytes_in_cpu_window,omitempty"`
+	// CPUWindowSeconds is the wall time over which CPUSeconds was measured.
+	CPUWindowSeconds float64 `json:"cpu_window_seconds,omitempty"`
+	// ViewersPerCore is how many viewers of this stream one fully used
+	// core would serve: viewers x CPUWindowSeconds / CPUSeconds.
+	ViewersPerCore float64 `json:"viewers_per_core,omitempty"`
 }
 
 // BenchProcess is the bench's own footprint, to judge whether it, rather than

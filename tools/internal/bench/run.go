@@ -22,7 +22,8 @@ import (
 type run struct {
 	cfg   Config
 	res   *Result
-	dial  *dialer
+	dial  *dialer // the publisher's
+	view  *dialer // the viewers'
 	clock *runClock
 	hb    *heartbeats
 
@@ -46,10 +47,20 @@ func newRun(cfg Config, mode string) (*run, error) {
 	if _, err := procstat.RaiseOpenFileLimit(need); err != nil {
 		return nil, fmt.Errorf("%w (or run fewer viewers)", err)
 	}
-	sources := loopbackSources(cfg.URL, cfg.Viewers)
-	d, err := newDialer(cfg.URL, cfg.Insecure, sources)
+	pullURL := cfg.URL
+	if cfg.PullURL != "" {
+		pullURL = cfg.PullURL
+	}
+	sources := loopbackSources(pullURL, cfg.Viewers)
+	viewDial, err := newDialer(pullURL, cfg.Insecure, sources)
 	if err != nil {
 		return nil, err
+	}
+	pushDial := viewDial
+	if pullURL != cfg.URL {
+		if pushDial, err = newDialer(cfg.URL, cfg.Insecure, 1); err != nil {
+			return nil, err
+		}
 	}
 	if sources > 1 {
 		cfg.Logf("spreading %d connections over %d loopback source addresses", cfg.Viewers, sources)
@@ -57,7 +68,8 @@ func newRun(cfg Config, mode string) (*run, error) {
 	r := &run{
 		cfg:   cfg,
 		res:   &Result{Mode: mode, URL: cfg.URL, Stream: cfg.Stream, Problems: []string{}},
-		dial:  d,
+		dial:  pushDial,
+		view:  viewDial,
 		clock: newRunClock(),
 		hb:    newHeartbeats(),
 	}
@@ -169,7 +181,7 @@ func (r *run) connectViewers(ctx context.Context, checker func() *Checker, expec
 	}
 	forEach(ctx, slots, r.cfg.ConnectConcurrency, func(i int) {
 		cctx, cancel := context.WithTimeout(ctx, r.cfg.ConnectTimeout)
-		c, err := r.dial.open(cctx, pull, readLimit)
+		c, err := r.view.open(cctx, pull, readLimit)
 		cancel()
 		progress.Add(1)
 		if err != nil {
@@ -276,6 +288,11 @@ wait:
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	forEach(ctx, r.viewers, r.cfg.ConnectConcurrency, func(v *viewer) {
+		if v.conn == nil { // an HLS viewer
+			v.stop()
+			<-v.done
+			return
+		}
 		r.hb.remove(v.conn)
 		select {
 		case <-v.done:

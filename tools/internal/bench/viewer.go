@@ -44,6 +44,8 @@ type viewer struct {
 	relayErr   error // the relay sent E
 	readErr    error // the connection failed
 	done       chan struct{}
+	// stop ends an HLS viewer's loop (hls.go); such a viewer has no conn.
+	stop context.CancelFunc
 }
 
 // runClock is the shared time base of one run: every timestamp in a fragment

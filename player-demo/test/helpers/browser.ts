@@ -1,0 +1,156 @@
+/**
+ * Debian's headless Chromium driven by playwright-core, and what the tests read from
+ * the demo page (`window.hlsrelayDemo`, the `<video>` and what the page shows).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { artifactsDir, sleep } from "./processes";
+
+/** Debian's chromium package (scripts/install-test-deps.sh installs it); CHROMIUM overrides. */
+export const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+export const chromiumArgs = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export interface Browser {
+  context: BrowserContext;
+  /** A new tab whose console errors and page errors are kept for failure messages. */
+  newPage(): Promise<Page>;
+  /** Console and page errors of every tab, newest last. */
+  readonly logs: string[];
+  close(): Promise<void>;
+}
+
+/** Launches Chromium with a fresh profile (user data directory), removed on close. */
+export async function launchBrowser(): Promise<Browser> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "hlsrelay-chromium-"));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: chromiumArgs,
+    viewport: { width: 1280, height: 860 },
+  });
+  const logs: string[] = [];
+  const watch = (page: Page): void => {
+    page.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") logs.push(`console.${m.type()}: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => logs.push(`pageerror: ${e.message}`));
+  };
+  for (const p of context.pages()) await p.close();
+  return {
+    context,
+    logs,
+    async newPage() {
+      const page = await context.newPage();
+      watch(page);
+      return page;
+    },
+    async close() {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The demo page's URL at `base` (a relay's `/demo/` or a static server's root). */
+export function demoUrl(base: string, q: { stream: string; token?: string; relay?: string; transport?: "ws" | "hls" }): string {
+  const u = new URL(base);
+  if (q.relay) u.searchParams.set("relay", q.relay);
+  u.searchParams.set("stream", q.stream);
+  if (q.token !== undefined) u.searchParams.set("token", q.token);
+  if (q.transport) u.searchParams.set("transport", q.transport);
+  return u.toString();
+}
+
+/** What a test reads from the page at one moment. */
+export interface Snapshot {
+  currentTime: number;
+  videoWidth: number;
+  videoHeight: number;
+  paused: boolean;
+  state: string;
+  problems: Array<{ code: string; message: string; fatal: boolean }>;
+  hlsFatal: Array<{ type: string; details: string }>;
+  firstFrameMs: number | null;
+  stalls: number;
+  stalledMs: number;
+  seeks: number;
+  fragments: number;
+  opens: number;
+  resumes: number;
+  /** What the page shows. */
+  shown: { status: string; latency: string; bitrate: string; buffer: string; alert: string | null; reconnects: string };
+}
+
+export function snapshot(page: Page): Promise<Snapshot> {
+  return page.evaluate(() => {
+    const d = (window as unknown as { hlsrelayDemo: import("../../src/main").DemoProbe }).hlsrelayDemo;
+    const v = document.querySelector("video") as HTMLVideoElement;
+    const text = (id: string): string => document.getElementById(id)?.textContent ?? "";
+    const alert = document.getElementById("alert");
+    return {
+      currentTime: v.currentTime,
+      videoWidth: v.videoWidth,
+      videoHeight: v.videoHeight,
+      paused: v.paused,
+      state: d.state,
+      problems: d.problems.slice(),
+      hlsFatal: d.hlsFatal.slice(),
+      firstFrameMs: d.firstFrameMs,
+      stalls: d.stalls,
+      stalledMs: d.stalledMs,
+      seeks: d.seeks,
+      fragments: d.fragments,
+      opens: d.opens,
+      resumes: d.resumes,
+      shown: {
+        status: text("status-text"),
+        latency: text("stat-latency"),
+        bitrate: text("stat-bitrate"),
+        buffer: text("stat-buffer"),
+        alert: alert && !alert.hidden ? `${alert.dataset.code ?? ""}: ${text("alert-text")}` : null,
+        reconnects: text("fact-reconnects"),
+      },
+    };
+  });
+}
+
+/**
+ * Waits until the video shows a picture and its playhead has advanced `seconds` past
+ * where it is now (or past `from`), and returns the page's state then. Fails with what
+ * the page showed if that does not happen within `timeoutMs`.
+ */
+export async function waitPlaying(page: Page, browser: Browser, seconds: number, opts: { from?: number; timeoutMs?: number } = {}): Promise<Snapshot> {
+  const start = opts.from ?? (await snapshot(page)).currentTime;
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000 + seconds * 1000);
+  let s = await snapshot(page);
+  while (!(s.videoWidth > 0 && s.currentTime >= start + seconds)) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the video did not play ${seconds} s past ${start.toFixed(2)} s: ${JSON.stringify(s, null, 1)}\nbrowser log:\n${browser.logs.slice(-30).join("\n")}`,
+      );
+    }
+    await sleep(100);
+    s = await snapshot(page);
+  }
+  return s;
+}
+
+/** Saves a screenshot of the page as test-artifacts/NAME.png and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(artifactsDir, { recursive: true });
+  const file = path.join(artifactsDir, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
