@@ -73,6 +73,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.SetOutput(stderr)
 	c := &o.cfg
 	fs.StringVar(&c.URL, "url", "", "relay WebSocket URL, ws:// or wss:// (required)")
+	fs.DurationVar(&c.PublisherReconnect, "publisher-reconnect", 0, "load mode: drop the publisher's connection (no CLOSE) and push again this often (soak)")
+	fs.DurationVar(&c.SampleEvery, "sample-every", 0, "record the relay's RSS (-pid) and goroutines (-metrics-url) this often")
+	fs.StringVar(&c.MetricsURL, "metrics-url", "", "the relay's Prometheus endpoint, e.g. http://127.0.0.1:9090/metrics, for goroutine samples")
 	fs.StringVar(&c.PullURL, "pull-url", "", "load mode: viewers connect here instead of -url (another node of a cluster)")
 	fs.StringVar(&c.Stream, "stream", "bench/1", "stream id to push and pull")
 	fs.IntVar(&c.Viewers, "viewers", 100, "load mode: number of viewers")

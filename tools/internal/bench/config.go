@@ -85,6 +85,17 @@ type Config struct {
 	// readings from /proc; 0 skips them.
 	PID int
 
+	// PublisherReconnect, if positive, drops the publisher's connection
+	// (without CLOSE) and pushes again this often during the load run: the
+	// relay's grace period must carry the stream over (load mode).
+	PublisherReconnect time.Duration
+	// SampleEvery, if positive, records the relay's RSS (needs PID) and
+	// goroutines (needs MetricsURL) this often, to show growth over a soak.
+	SampleEvery time.Duration
+	// MetricsURL is the relay's Prometheus endpoint, read for
+	// go_goroutines in samples.
+	MetricsURL string
+
 	// Logf, if set, receives progress lines.
 	Logf func(format string, args ...any)
 }

@@ -74,7 +74,18 @@ func RunLoad(ctx context.Context, cfg Config) (*Result, error) {
 			return fmt.Errorf("publisher: send: %w", err)
 		}
 	)
+	stopSampling := r.sample(start)
+	defer stopSampling()
+	lastConnect := time.Now()
 	for seq := int64(0); seq <= lastSeq; seq++ {
+		if cfg.PublisherReconnect > 0 && time.Since(lastConnect) >= cfg.PublisherReconnect {
+			if err := r.reconnectPublisher(ctx); err != nil {
+				runErr = err
+				break
+			}
+			lr.PublisherReconnects++
+			lastConnect = time.Now()
+		}
 		slot := start.Add(time.Duration(seq) * interval)
 		if wait := time.Until(slot); wait > 0 {
 			if err := sleep(ctx, wait); err != nil {
@@ -108,6 +119,7 @@ func RunLoad(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	sendEnd := time.Since(start)
+	stopSampling()
 
 	// Drain: wait for the last measured fragment at every viewer that is
 	// still connected.

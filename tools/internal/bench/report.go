@@ -25,6 +25,9 @@ func WriteTable(w io.Writer, res *Result) error {
 		row("throughput", "%.1f MB/s  %.3f Gbit/s  (%d B delivered)", l.MBPerSecond, l.GbitPerSecond, l.BytesDelivered)
 		row("integrity", "%d out of order, %d missing, %d corrupt, %d foreign, %d protocol errors", l.OutOfOrder, l.Missing, l.Corrupt, l.Foreign, l.ProtocolErrors)
 		row("end", "%d got CLOSE, %d disconnected early; %d late sends", l.EndedCleanly, l.Disconnected, l.LateSends)
+		if l.PublisherReconnects > 0 {
+			row("publisher", "reconnected %d times without CLOSE", l.PublisherReconnects)
+		}
 		if l.Transport == "hls" {
 			row("HLS retries", "%d playlist requests answered 503", l.HLSRetries)
 		}
@@ -39,6 +42,9 @@ func WriteTable(w io.Writer, res *Result) error {
 	if s := res.Server; s != nil {
 		row("relay pid", "%d", s.PID)
 		row("relay RSS", "%s before, %s after", mib(s.RSSBeforeBytes), mib(s.RSSAfterBytes))
+		for _, smp := range s.Samples {
+			row("sample", "t=%4.0fs  RSS %s  goroutines %d", smp.Seconds, mib(smp.RSSBytes), smp.Goroutines)
+		}
 		if res.Load != nil {
 			row("relay CPU", "%.2f s  = %.3f CPU-s per GB delivered (%d B in window)", s.CPUSeconds, s.CPUSecondsPerGB, s.BytesInCPUWindow)
 			row("viewers/core", "%.0f  (viewers x %.1f s window / relay CPU-s)", s.ViewersPerCore, s.CPUWindowSeconds)

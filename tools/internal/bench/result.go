@@ -37,9 +37,11 @@ type ConnectResult struct {
 type LoadResult struct {
 	// Transport is how viewers received: "websocket" or "hls" (HTTP with
 	// blocking playlist reload).
-	Transport    string  `json:"transport"`
-	FragmentSize int     `json:"fragment_size"`
-	Rate         float64 `json:"rate"`
+	Transport string `json:"transport"`
+	// PublisherReconnects counts the publisher's reconnections.
+	PublisherReconnects int     `json:"publisher_reconnects,omitempty"`
+	FragmentSize        int     `json:"fragment_size"`
+	Rate                float64 `json:"rate"`
 	// WindowSeconds is how long the measured fragments were being sent.
 	WindowSeconds float64 `json:"window_seconds"`
 	// FragmentsSent counts the fragments of the measured window (sent after
@@ -105,6 +107,15 @@ type ServerResult struct {
 	// ViewersPerCore is how many viewers of this stream one fully used
 	// core would serve: viewers x CPUWindowSeconds / CPUSeconds.
 	ViewersPerCore float64 `json:"viewers_per_core,omitempty"`
+	// Samples are the readings taken every SampleEvery.
+	Samples []Sample `json:"samples,omitempty"`
+}
+
+// Sample is one reading of the relay during a run.
+type Sample struct {
+	Seconds    float64 `json:"seconds"` // since the run started
+	RSSBytes   int64   `json:"rss_bytes,omitempty"`
+	Goroutines int64   `json:"goroutines,omitempty"` // -1: not read
 }
 
 // BenchProcess is the bench's own footprint, to judge whether it, rather than

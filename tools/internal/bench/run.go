@@ -143,6 +143,19 @@ func (r *run) closePublisher() {
 	r.pubOnce.Do(r.closePublisherOnce)
 }
 
+// reconnectPublisher drops the publisher's connection without CLOSE, as a
+// crashed or cut-off encoder would, and pushes again.
+func (r *run) reconnectPublisher(ctx context.Context) error {
+	r.hb.remove(r.pub)
+	r.pub.CloseNow()
+	<-r.pubClosed
+	r.pubErr.Store(nil)
+	if err := r.openPublisher(ctx); err != nil {
+		return fmt.Errorf("publisher reconnect: %w", err)
+	}
+	return nil
+}
+
 func (r *run) closePublisherOnce() {
 	r.hb.remove(r.pub)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
