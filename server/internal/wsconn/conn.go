@@ -21,10 +21,29 @@ type Conn struct {
 	mu      sync.Mutex
 	corked  bool
 	pending []byte
+
+	onClose   func()
+	closeOnce sync.Once
 }
 
 // New wraps c.
 func New(c net.Conn) *Conn { return &Conn{Conn: c} }
+
+// OnClose makes f run once, after the first Close. Call it before the
+// connection is shared.
+func (c *Conn) OnClose(f func()) { c.onClose = f }
+
+// Close closes the connection; the first call runs the OnClose function.
+// It does not wait for a write in progress.
+func (c *Conn) Close() error {
+	err := c.Conn.Close()
+	c.closeOnce.Do(func() {
+		if c.onClose != nil {
+			c.onClose()
+		}
+	})
+	return err
+}
 
 // Cork starts holding back small writes until Uncork.
 func (c *Conn) Cork() {
@@ -44,6 +63,19 @@ func (c *Conn) Uncork() error {
 	_, err := c.Conn.Write(c.pending)
 	c.pending = c.pending[:0]
 	return err
+}
+
+// Abort closes the connection at once with a TCP reset, discarding the
+// bytes the kernel has not sent yet.
+func (c *Conn) Abort() {
+	tcp, _ := c.Conn.(*net.TCPConn)
+	if nc, ok := c.Conn.(interface{ NetConn() net.Conn }); ok {
+		tcp, _ = nc.NetConn().(*net.TCPConn)
+	}
+	if tcp != nil {
+		_ = tcp.SetLinger(0)
+	}
+	_ = c.Conn.Close()
 }
 
 // Write implements io.Writer.

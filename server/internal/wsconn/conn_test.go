@@ -2,9 +2,12 @@ package wsconn
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // recordingConn records each Write call's size.
@@ -89,5 +92,41 @@ func TestCorkOverTCP(t *testing.T) {
 	b := <-got
 	if len(b) != 5002 || string(b[:3]) != "abc" {
 		t.Fatalf("received %d bytes", len(b))
+	}
+}
+
+// Abort resets the connection: bytes the peer has not read yet are
+// discarded, and the peer learns at once that the connection is gone.
+func TestAbortResets(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server := New(<-accepted)
+	if _, err := server.Write(make([]byte, 64<<10)); err != nil {
+		t.Fatal(err)
+	}
+	server.Abort()
+	_ = client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 1<<20)
+	var rerr error
+	for rerr == nil {
+		_, rerr = client.Read(buf)
+	}
+	if !errors.Is(rerr, syscall.ECONNRESET) {
+		t.Fatalf("peer read ended with %v, want a connection reset", rerr)
 	}
 }

@@ -104,6 +104,9 @@ func (n *Node) Restart(ctx context.Context) error {
 	return n.start(ctx)
 }
 
+// Pid is the relay's process id.
+func (n *Node) Pid() int { return n.proc.cmd.Process.Pid }
+
 // Exited reports whether the relay process has exited.
 func (n *Node) Exited() bool { return n.proc.exited() }
 
