@@ -143,10 +143,11 @@ function refresh(): void {
   const live = state === "live" && !video.paused;
   setText("stat-latency", live ? formatSeconds(glass) : "–");
   setText("badge-latency", live && glass !== null ? `${glass.toFixed(2)} s behind` : "–");
-  const window = m ? summarize(m.latencySamples().slice(-900)) : null;
+  // The last 30 s at 30 frames per second.
+  const recent = m ? summarize(m.latencySamples().slice(-900)) : null;
   setText(
     "stat-latency-hint",
-    window ? `median ${window.median.toFixed(2)} s · p95 ${window.p95.toFixed(2)} s (last ${Math.round(window.count / 30)} s)` : "now minus the publish time of the frame on screen",
+    recent ? `median ${recent.median.toFixed(2)} s · p95 ${recent.p95.toFixed(2)} s (last ${Math.round(recent.count / 30)} s)` : "now minus the publish time of the frame on screen",
   );
   setText("stat-buffer", p ? formatSeconds(bufferedAhead(video)) : "–");
   setText("stat-bitrate", p ? formatBitrate(bitrate.bitsPerSecond) : "–");

@@ -84,10 +84,21 @@ class WebSocketPlayback implements Playback {
     });
     const client = p.client;
     if (client) {
+      // Whether the relay accepted, or explained (E), the connection that just closed.
+      let answered = false;
+      client.on("open", () => (answered = true));
+      client.on("error", () => (answered = true));
       client.on("fragment", () => this.fragments++);
       client.on("close", (c) => {
-        if (c.willReconnect) h.state("reconnecting", `connection closed (${c.code}${c.reason ? " " + c.reason : ""})`);
-        else if (client.state === "closed" && this.fragments > 0) h.log("connection closed");
+        if (c.willReconnect) {
+          h.state("reconnecting", `connection closed (${c.code}${c.reason ? " " + c.reason : ""})`);
+          if (!answered) {
+            h.problem({ code: "CONNECTION_FAILED", message: `cannot connect to ${s.relay} (close code ${c.code}); retrying`, fatal: false });
+          }
+        } else if (client.state === "closed" && this.fragments > 0) {
+          h.log("connection closed");
+        }
+        answered = false;
       });
     }
     if (p.hls) watchHls(p.hls, h);

@@ -6,6 +6,7 @@ import { demoUrl, launchBrowser, screenshot, snapshot, waitPlaying, type Browser
 import {
   PULL_SECRET,
   TcpProxy,
+  freePort,
   publisherConnections,
   repoRoot,
   signToken,
@@ -67,6 +68,7 @@ describe("the demo page on one relay", { timeout: 240_000 }, () => {
     const file = await screenshot(page, "player-demo");
     assert.ok(existsSync(file));
     console.log(`screenshot of the playing demo: ${path.relative(repoRoot, file)}`);
+    console.log(`first frame of the browser's first page: ${Math.round(s.firstFrameMs ?? 0)} ms after navigation start`);
     await page.close();
   });
 
@@ -79,7 +81,7 @@ describe("the demo page on one relay", { timeout: 240_000 }, () => {
     await until(() => publisherConnections(relay, RECONNECT_STREAM) > connections, 15_000, "the publisher to reconnect");
     assert.ok(reconnectingPublisher.running, "bin/publish reconnected by itself");
     // Well past what was buffered at the cut: these seconds came from the new connection.
-    const s = await waitPlaying(page, browser, 5, { from: before.currentTime });
+    const s = await waitPlaying(page, browser, 5, { since: before });
     assert.deepEqual(s.hlsFatal, []);
     assert.deepEqual(s.problems, []);
     assert.equal(s.state, "live");
@@ -100,7 +102,7 @@ describe("the demo page on one relay", { timeout: 240_000 }, () => {
       assert.equal(viewerProxy.open, 1, "the page's one WebSocket goes through the proxy");
       viewerProxy.cut();
       await until(async () => (await snapshot(page)).opens === 2, 10_000, "the page to reconnect");
-      const s = await waitPlaying(page, browser, 4, { from: before.currentTime });
+      const s = await waitPlaying(page, browser, 4, { since: before });
       assert.equal(s.resumes, 1, "resumed after the last fragment received (no gap)");
       assert.deepEqual(s.hlsFatal, []);
       assert.equal(s.state, "live");
@@ -133,13 +135,15 @@ describe("the demo page on one relay", { timeout: 240_000 }, () => {
     assert.ok(playlists.length >= 2, `playlist requests: ${playlists.length}`);
     assert.ok(playlists[0]?.startsWith(`${relay.http}/hls/e2e/sample/640x360-30~400/index.m3u8?token=`), playlists[0]);
     assert.ok(playlists.some((u) => u.includes("_HLS_msn=")), "blocking playlist reloads");
-    const latency = (await page.evaluate(() => (window as unknown as { hlsrelayDemo: { latencySummary(): { median: number } | null } }).hlsrelayDemo.latencySummary()))?.median;
-    console.log(`HLS over HTTP: glass-to-glass ${latency?.toFixed(2) ?? "?"} s (median over ${s.currentTime.toFixed(0)} s of playback, startup included)`);
+    const sum = await page.evaluate(() =>
+      (window as unknown as { hlsrelayDemo: { latencySummary(): { median: number; count: number } | null } }).hlsrelayDemo.latencySummary(),
+    );
+    console.log(`HLS over HTTP: glass-to-glass ${sum?.median.toFixed(2) ?? "?"} s (median of the first ${sum?.count ?? 0} frames, startup included)`);
     await screenshot(page, "player-demo-hls");
     await page.close();
   });
 
-  test("shows a refused token and an unknown stream to the person, not only in the console", async () => {
+  test("shows a refused token, an unknown stream and an unreachable relay to the person, not only in the console", async () => {
     const page = await browser.newPage();
     await page.goto(demoUrl(`${relay.http}/demo/`, { stream: STREAM, token: signToken("not-the-pull-secret", "PULL", STREAM) }));
     await until(async () => (await snapshot(page)).shown.alert !== null, 10_000, "the error box");
@@ -153,6 +157,15 @@ describe("the demo page on one relay", { timeout: 240_000 }, () => {
     await until(async () => (await snapshot(page)).shown.alert !== null, 10_000, "the error box");
     s = await snapshot(page);
     assert.match(s.shown.alert ?? "", /^NO_STREAM: The relay has no stream with this id/);
+
+    // A relay that is not there: a warning while the page retries.
+    const closedPort = await freePort();
+    await page.goto(demoUrl(`${relay.http}/demo/`, { stream: STREAM, token: signToken(PULL_SECRET, "PULL", STREAM), relay: `ws://127.0.0.1:${closedPort}/` }));
+    await until(async () => (await snapshot(page)).shown.alert !== null, 10_000, "the warning");
+    s = await snapshot(page);
+    assert.match(s.shown.alert ?? "", /^CONNECTION_FAILED: Cannot reach the relay/);
+    assert.equal(await page.locator("#alert").getAttribute("data-level"), "warn");
+    assert.match(s.shown.status, /reconnecting/);
 
     await page.goto(demoUrl(`${relay.http}/demo/`, { stream: "" }));
     s = await snapshot(page);

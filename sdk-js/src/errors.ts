@@ -4,6 +4,11 @@
  * - `PROTOCOL_ERROR`, `AUTH_ERROR`, `MESSAGE_TOO_LARGE`, `STREAM_BUSY`, `UNAVAILABLE`:
  *   sent by the relay (`fromServer` is true), or `PROTOCOL_ERROR` when the client
  *   itself received something it cannot read.
+ * - `TOO_MANY_STREAMS`, `TOO_MANY_VIEWERS`: sent by the relay when it is at its
+ *   `MAX_STREAMS` or `MAX_VIEWERS_PER_STREAM` limit; the client retries (another
+ *   node, or later). The relay's handshake refusals (`RATE_LIMITED`,
+ *   `TOO_MANY_CONNECTIONS`, `NODE_FULL`, `ORIGIN_NOT_ALLOWED`) are HTTP statuses
+ *   that browsers do not show to pages: they arrive as `CONNECTION_FAILED`.
  * - `CONNECTION_FAILED`: the WebSocket could not connect or dropped.
  * - `TIMEOUT`: no `OK` in time, or nothing received for the idle timeout.
  * - `MEDIA_ERROR`: the player (hls.js) reported a fatal error.
@@ -16,6 +21,8 @@ export type RelayErrorCode =
   | "MESSAGE_TOO_LARGE"
   | "STREAM_BUSY"
   | "UNAVAILABLE"
+  | "TOO_MANY_STREAMS"
+  | "TOO_MANY_VIEWERS"
   | "CONNECTION_FAILED"
   | "TIMEOUT"
   | "MEDIA_ERROR"

@@ -76,6 +76,8 @@ export function demoUrl(base: string, q: { stream: string; token?: string; relay
 /** What a test reads from the page at one moment. */
 export interface Snapshot {
   currentTime: number;
+  /** Video frames the browser decoded (getVideoPlaybackQuality). */
+  frames: number;
   videoWidth: number;
   videoHeight: number;
   paused: boolean;
@@ -101,6 +103,7 @@ export function snapshot(page: Page): Promise<Snapshot> {
     const alert = document.getElementById("alert");
     return {
       currentTime: v.currentTime,
+      frames: v.getVideoPlaybackQuality().totalVideoFrames,
       videoWidth: v.videoWidth,
       videoHeight: v.videoHeight,
       paused: v.paused,
@@ -127,20 +130,29 @@ export function snapshot(page: Page): Promise<Snapshot> {
 }
 
 /**
- * Waits until the video shows a picture and its playhead has advanced `seconds` past
- * where it is now (or past `from`), and returns the page's state then. Fails with what
- * the page showed if that does not happen within `timeoutMs`.
+ * Waits until the video plays `seconds` past `since` (a snapshot taken earlier), or past
+ * its first frame: a picture is shown, the playhead advanced by `seconds`, and the browser
+ * decoded at least 15 frames per second of it (so a seek alone does not count). Returns the
+ * page's state then; fails with what the page showed if that does not happen within
+ * `timeoutMs`.
  */
-export async function waitPlaying(page: Page, browser: Browser, seconds: number, opts: { from?: number; timeoutMs?: number } = {}): Promise<Snapshot> {
-  const start = opts.from ?? (await snapshot(page)).currentTime;
+export async function waitPlaying(page: Page, browser: Browser, seconds: number, opts: { since?: Snapshot; timeoutMs?: number } = {}): Promise<Snapshot> {
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000 + seconds * 1000);
+  const fail = (s: Snapshot, what: string): Error =>
+    new Error(`${what}: ${JSON.stringify(s, null, 1)}\nbrowser log:\n${browser.logs.slice(-30).join("\n")}`);
   let s = await snapshot(page);
-  while (!(s.videoWidth > 0 && s.currentTime >= start + seconds)) {
-    if (Date.now() > deadline) {
-      throw new Error(
-        `the video did not play ${seconds} s past ${start.toFixed(2)} s: ${JSON.stringify(s, null, 1)}\nbrowser log:\n${browser.logs.slice(-30).join("\n")}`,
-      );
+  let base = opts.since;
+  while (!base) {
+    if (s.videoWidth > 0 && s.firstFrameMs !== null) {
+      base = s;
+      break;
     }
+    if (Date.now() > deadline) throw fail(s, "no picture");
+    await sleep(50);
+    s = await snapshot(page);
+  }
+  while (!(s.videoWidth > 0 && s.currentTime >= base.currentTime + seconds && s.frames >= base.frames + 15 * seconds)) {
+    if (Date.now() > deadline) throw fail(s, `the video did not play ${seconds} s past ${base.currentTime.toFixed(2)} s (frame ${base.frames})`);
     await sleep(100);
     s = await snapshot(page);
   }
@@ -151,6 +163,6 @@ export async function waitPlaying(page: Page, browser: Browser, seconds: number,
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(artifactsDir, { recursive: true });
   const file = path.join(artifactsDir, `${name}.png`);
-  await page.screenshot({ path: file });
+  await page.screenshot({ path: file, fullPage: true });
   return file;
 }
