@@ -91,6 +91,40 @@ const (
 	CodeUnavailable     = "UNAVAILABLE"
 )
 
+// Codes of the relay's abuse and capacity limits. TooManyStreams and
+// TooManyViewers arrive in an E message; the others refuse the WebSocket
+// handshake with an HTTP status (429, 403 or 503) and name the code in the
+// Hlsrelay-Error response header, before any message is exchanged.
+const (
+	// CodeRateLimited: the client's address made more requests per second
+	// than the relay allows (RATE_LIMIT_REQ_PER_SEC). HTTP 429.
+	CodeRateLimited = "RATE_LIMITED"
+	// CodeTooManyConnections: the client's address has as many connections
+	// open as the relay allows (RATE_LIMIT_CONNECTIONS). HTTP 429.
+	CodeTooManyConnections = "TOO_MANY_CONNECTIONS"
+	// CodeNodeFull: the relay holds as many connections as it allows
+	// (MAX_CONNECTIONS); another node may take the client. HTTP 503.
+	CodeNodeFull = "NODE_FULL"
+	// CodeOriginNotAllowed: a browser page of an origin the relay does not
+	// allow opened the WebSocket (WEBSOCKET_ALLOWED_ORIGINS). HTTP 403.
+	CodeOriginNotAllowed = "ORIGIN_NOT_ALLOWED"
+	// CodeTooManyStreams: the relay has as many live streams as it allows
+	// (MAX_STREAMS), so it cannot start another one.
+	CodeTooManyStreams = "TOO_MANY_STREAMS"
+	// CodeTooManyViewers: the stream has as many viewers on this relay as it
+	// allows (MAX_VIEWERS_PER_STREAM).
+	CodeTooManyViewers = "TOO_MANY_VIEWERS"
+)
+
+// ErrorHeader is the HTTP response header in which a relay names the error
+// code of a refused WebSocket handshake.
+const ErrorHeader = "Hlsrelay-Error"
+
+// CodeClosedByOperator: the relay's operator closed the stream, or this
+// connection, through the admin API. It is not a ban: a client may connect
+// again, and the operator keeps it out by refusing its token.
+const CodeClosedByOperator = "CLOSED_BY_OPERATOR"
+
 func (e *Error) Error() string {
 	if e.Message == "" {
 		return "relay error " + e.Code

@@ -29,7 +29,11 @@
 // errors are retried like any other, AUTH_ERROR, PROTOCOL_ERROR and
 // STREAM_BUSY included: an encoder keeps trying until the operator fixes the
 // secret or the other publisher of the stream goes away, and only Close
-// stops it.
+// stops it. One exception: after the relay answers E:code=UNAVAILABLE (a
+// relay that drains sends its publishers elsewhere), the next attempt starts
+// at once, so that the publisher reaches another node before its viewers,
+// who wait their own retry delay, look for the stream there; never twice in
+// a row.
 //
 // # Heartbeats
 //

@@ -17,6 +17,7 @@ import (
 func (p *Publisher) run(ctx context.Context) {
 	defer close(p.done)
 	retry := backoff.Backoff{Min: p.opts.RetryDelay, Max: p.opts.MaxRetryDelay}
+	immediate := false // the last attempt was made without a delay
 	for {
 		if p.nothingToDeliver() {
 			return
@@ -33,6 +34,14 @@ func (p *Publisher) run(ctx context.Context) {
 		}
 		p.report(err)
 		delay := retry.Next()
+		// A draining relay tells its publishers to go elsewhere: the next
+		// node should have the stream before the viewers look for it. Never
+		// twice in a row, so a relay that keeps answering so is not
+		// hammered.
+		if isUnavailable(err) && !immediate {
+			delay = 0
+		}
+		immediate = delay == 0
 		if p.onRetry != nil {
 			p.onRetry(delay)
 		}
@@ -71,6 +80,12 @@ func (p *Publisher) pause(ctx context.Context, d time.Duration) bool {
 			}
 		}
 	}
+}
+
+// isUnavailable reports whether err is the relay's E:code=UNAVAILABLE.
+func isUnavailable(err error) bool {
+	var perr *protocol.Error
+	return errors.As(err, &perr) && perr.Code == protocol.CodeUnavailable
 }
 
 func (p *Publisher) report(err error) {

@@ -20,7 +20,9 @@
 // consecutive failure up to MaxRetryDelay (plus up to a quarter of random
 // jitter). AUTH_ERROR and PROTOCOL_ERROR are fatal: retrying would get the
 // same answer, so Next returns them as a *protocol.Error and the subscriber
-// stops.
+// stops. A relay that drains says E:code=UNAVAILABLE and closes with status
+// 1001: that is not the end of the stream; the subscriber connects again
+// (through a load balancer, to another node) and resumes there.
 //
 // # Flow control
 //

@@ -9,6 +9,10 @@
  *   node, or later). The relay's handshake refusals (`RATE_LIMITED`,
  *   `TOO_MANY_CONNECTIONS`, `NODE_FULL`, `ORIGIN_NOT_ALLOWED`) are HTTP statuses
  *   that browsers do not show to pages: they arrive as `CONNECTION_FAILED`.
+ * - `UNAVAILABLE` is also what a draining relay sends before it closes with 1001:
+ *   the client reconnects (through a load balancer, to another node).
+ * - `CLOSED_BY_OPERATOR`: the relay's operator closed the stream or this
+ *   connection (admin API); not fatal, the client reconnects.
  * - `CONNECTION_FAILED`: the WebSocket could not connect or dropped.
  * - `TIMEOUT`: no `OK` in time, or nothing received for the idle timeout.
  * - `MEDIA_ERROR`: the player (hls.js) reported a fatal error.
@@ -23,6 +27,7 @@ export type RelayErrorCode =
   | "UNAVAILABLE"
   | "TOO_MANY_STREAMS"
   | "TOO_MANY_VIEWERS"
+  | "CLOSED_BY_OPERATOR"
   | "CONNECTION_FAILED"
   | "TIMEOUT"
   | "MEDIA_ERROR"

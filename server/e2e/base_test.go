@@ -15,6 +15,7 @@ import (
 
 	"github.com/hlsrelay/hlsrelay/sdk-go/protocol"
 	"github.com/hlsrelay/hlsrelay/server/internal/config"
+	"github.com/hlsrelay/hlsrelay/server/internal/relay"
 )
 
 func pushMsg(stream, auth string) string {
@@ -301,12 +302,13 @@ func TestStalledViewerDoesNotDelayOthers(t *testing.T) {
 	// up to tcp_wmem's maximum. Send well beyond both, so that most
 	// fragments can reach the stalled viewer only if the relay keeps it.
 	n := max(32, sendBufferMax(t)/len(frag)+16)
-	url := startRelay(t, func(c *config.Config) {
+	var node *relay.Relay
+	url := startRelayWith(t, func(c *config.Config) {
 		c.Limits.WriteTimeout = writeTimeout
 		// The fast viewer never has to skip.
 		c.Buffer.MaxFragments = n
 		c.Buffer.StreamMaxBytes = max(c.Buffer.StreamMaxBytes, 2*int64(n)*int64(len(frag)))
-	})
+	}, func(r interface{ ReloadPlugins(context.Context) error }) { node = r.(*relay.Relay) })
 	pub := publish(t, url, "s")
 	stalled := dialSmallReceiveBuffer(t, url) // reads nothing until the end
 	stalled.sendText(pullMsg("s", pullToken(t, "s"), -1))
@@ -350,6 +352,7 @@ func TestStalledViewerDoesNotDelayOthers(t *testing.T) {
 	if received >= n {
 		t.Fatalf("the stalled viewer received all %d fragments; it should have been dropped", received)
 	}
+	waitMetric(t, node, `hlsrelay_viewers_dropped_total{reason="write_timeout"}`, 1)
 }
 
 func TestAuthErrors(t *testing.T) {

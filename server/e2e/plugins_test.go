@@ -88,7 +88,12 @@ func TestFaultyPluginFailsClosedAndRelayKeepsServing(t *testing.T) {
 func TestReloadUnderLoad(t *testing.T) {
 	t.Parallel()
 	var reload func(context.Context) error
-	url := startRelayWith(t, nil, func(r interface{ ReloadPlugins(context.Context) error }) { reload = r.ReloadPlugins })
+	// A generous call deadline: on a loaded machine (the whole suite runs
+	// in parallel on 2 cores) a decision can wait longer than the default
+	// 50 ms for CPU, and this test is about reloads losing decisions, not
+	// about deadlines.
+	slowMachine := func(c *config.Config) { c.Plugins.CallTimeout = 2 * time.Second }
+	url := startRelayWith(t, slowMachine, func(r interface{ ReloadPlugins(context.Context) error }) { reload = r.ReloadPlugins })
 	publish(t, url, "reload/s")
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

@@ -45,6 +45,8 @@ func startRelayWith(t *testing.T, mutate func(*config.Config), got func(r interf
 	cfg.Server.ShutdownTimeout = time.Second
 	cfg.Plugins.CacheDir = pluginCache
 	cfg.Plugins.CacheEnabled = true
+	// Relays of parallel tests must not contend for the default 9090.
+	cfg.Metrics.ListenAddress = "127.0.0.1:0"
 	if mutate != nil {
 		mutate(&cfg)
 	}

@@ -255,3 +255,9 @@ func (p *Peer) Drop() {
 func (p *Peer) CloseNormal() {
 	_ = p.c.Close(websocket.StatusNormalClosure, "")
 }
+
+// CloseGoingAway closes the connection with status 1001, as a relay that
+// drains does after its E:code=UNAVAILABLE.
+func (p *Peer) CloseGoingAway() {
+	_ = p.c.Close(websocket.StatusGoingAway, "")
+}

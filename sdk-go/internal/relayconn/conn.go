@@ -93,12 +93,16 @@ func Dial(ctx context.Context, rawURL string, first []byte, timing Timing) (*Con
 	}
 	dialCtx, cancelDial := context.WithTimeout(ctx, timing.Dial)
 	var tcp rawConn
-	ws, _, err := websocket.Dial(dialCtx, rawURL, &websocket.DialOptions{HTTPClient: tcp.client(timing.Dial)})
+	ws, resp, err := websocket.Dial(dialCtx, rawURL, &websocket.DialOptions{HTTPClient: tcp.client(timing.Dial)})
 	cancelDial()
 	if err != nil {
 		tcp.close()
 		if ctx.Err() != nil {
 			return nil, protocol.OK{}, ctx.Err()
+		}
+		if resp != nil && resp.Header.Get(protocol.ErrorHeader) != "" {
+			// A relay's limit refused the handshake (RATE_LIMITED, ...).
+			err = &protocol.Error{Code: resp.Header.Get(protocol.ErrorHeader), Message: "handshake refused: " + resp.Status}
 		}
 		return nil, protocol.OK{}, fmt.Errorf("connect: %w", err)
 	}

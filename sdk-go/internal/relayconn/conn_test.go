@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -144,6 +145,19 @@ func TestDialFailures(t *testing.T) {
 		relay.Dialed(t).Refuse(http.StatusServiceUnavailable)
 		if r := wait(t, ch); r.err == nil || !strings.HasPrefix(r.err.Error(), "connect: ") {
 			t.Fatalf("error %v, want a connect error", r.err)
+		}
+	})
+	t.Run("refused by a limit", func(t *testing.T) {
+		t.Parallel()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set(protocol.ErrorHeader, protocol.CodeRateLimited)
+			w.WriteHeader(http.StatusTooManyRequests)
+		}))
+		defer srv.Close()
+		_, _, err := Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), push, DefaultTiming())
+		var perr *protocol.Error
+		if !errors.As(err, &perr) || perr.Code != protocol.CodeRateLimited || !strings.Contains(perr.Message, "429") {
+			t.Fatalf("error %v, want a RATE_LIMITED protocol error", err)
 		}
 	})
 	t.Run("bad URL", func(t *testing.T) {

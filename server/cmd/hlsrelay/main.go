@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,14 +44,20 @@ func run(args []string) int {
 	for _, w := range cfg.Warnings() {
 		log.Warn().Msg(w)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var running atomic.Pointer[relay.Relay]
+	go drainOnSignals(sigs, cancel, &running, log)
 	started := time.Now()
 	r, err := relay.New(ctx, cfg, log, relay.Options{})
 	if err != nil {
 		log.Error().Err(err).Msg("cannot start")
 		return 1
 	}
+	running.Store(r)
 	log.Info().Dur("plugins_loaded_in", time.Since(started)).Msg("policy plugins ready")
 	if err := r.Listen(); err != nil {
 		log.Error().Err(err).Msg("cannot listen")
@@ -63,6 +70,9 @@ func run(args []string) int {
 	if a := r.TLSAddr(); a != nil {
 		ev = ev.Str("https", a.String())
 	}
+	if a := r.AdminAddr(); a != nil {
+		ev = ev.Str("admin", a.String())
+	}
 	ev.Str("websocket_path", cfg.Server.WebSocketPath).Str("env_file", cfg.EnvFile).Msg("hlsrelay listening")
 
 	go reloadOnHangup(ctx, r, log)
@@ -72,6 +82,20 @@ func run(args []string) int {
 	}
 	log.Info().Msg("hlsrelay stopped")
 	return 0
+}
+
+// drainOnSignals starts a graceful drain at the first SIGTERM or SIGINT
+// (cancel ends Serve's context), and cuts it short at the second: every
+// connection is then closed at once (docs/deployment.md).
+func drainOnSignals(sigs <-chan os.Signal, cancel context.CancelFunc, running *atomic.Pointer[relay.Relay], log zerolog.Logger) {
+	sig := <-sigs
+	log.Info().Str("signal", sig.String()).Msg("draining; send the signal again to stop at once")
+	cancel()
+	sig = <-sigs
+	log.Warn().Str("signal", sig.String()).Msg("second signal: closing every connection now")
+	if r := running.Load(); r != nil {
+		r.Abort()
+	}
 }
 
 // reloadOnHangup reloads the policy plugins on SIGHUP.

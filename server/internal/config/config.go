@@ -35,9 +35,13 @@ type Config struct {
 	Registry  RegistryConfig
 	Relay     RelayConfig
 	RateLimit RateLimitConfig
+	Access    AccessConfig
+	Capacity  CapacityConfig
 	Log       LogConfig
 	HLS       HLSConfig
 	Demo      DemoConfig
+	Admin     AdminConfig
+	Metrics   MetricsConfig
 
 	// EnvFile is the .env file that Load read settings from; empty when it
 	// read none (no path, or the file does not exist).
@@ -97,6 +101,10 @@ type ServerConfig struct {
 // LimitsConfig holds the per-connection protocol limits and timeouts. Every
 // size and every duration except PublisherGrace is more than zero.
 type LimitsConfig struct {
+	// HandshakeTimeout bounds the TLS handshake and the HTTP request head of
+	// every connection, WebSocket handshakes included
+	// (HANDSHAKE_TIMEOUT_SECONDS, default 10 s).
+	HandshakeTimeout time.Duration
 	// MaxBinaryMessageSize bounds one binary message (one fragment), in
 	// bytes (MAX_BINARY_MESSAGE_SIZE, default 50 MiB).
 	MaxBinaryMessageSize int64
@@ -257,6 +265,10 @@ type RateLimitConfig struct {
 	// CleanupInterval is how often idle request counters are dropped
 	// (RATE_LIMIT_REQ_CLEANUP, default 10 s).
 	CleanupInterval time.Duration
+	// MaxTrackedIPs bounds the client addresses whose counters are kept
+	// (RATE_LIMIT_MAX_TRACKED_IPS, default 100000), so that a flood from
+	// many addresses cannot grow the table without bound.
+	MaxTrackedIPs int
 }
 
 // Whitelisted reports whether addr is in the whitelist. An IPv4-mapped IPv6

@@ -294,6 +294,10 @@ func (c *Config) crossCheck() []error {
 	if c.Relay.FromEnabled && c.Relay.FromURL == "" {
 		errs = append(errs, settingError("RELAY_FROM_URL", "is required when RELAY_FROM_ENABLED is YES"))
 	}
+	errs = append(errs, c.metricsCrossCheck()...)
+	if c.Admin.Enabled && c.Admin.Token == "" {
+		errs = append(errs, settingError("ADMIN_TOKEN", "is required when ADMIN_ENABLED is YES (e.g. openssl rand -hex 32)"))
+	}
 	if c.Auth.RequireSecrets {
 		if c.Auth.PullSecret == "" {
 			errs = append(errs, settingError("PULL_SECRET", "is required when REQUIRE_SECRETS is YES"))

@@ -389,6 +389,7 @@ func TestWarnings(t *testing.T) {
 		{"defaults: both checks disabled", nil, []string{
 			"PULL_SECRET is empty: PULL tokens are NOT checked",
 			"PUSH_SECRET is empty and PUSH_ALLOWED is YES: PUSH tokens are NOT checked",
+			"WEBSOCKET_ALLOWED_ORIGINS is empty and PULL_SECRET is empty: any web page",
 		}},
 		{"secrets set", []string{"PULL_SECRET=" + pullSecret, "PUSH_SECRET=" + pushSecret}, nil},
 		{"relay-only node without push secret", []string{"PULL_SECRET=" + pullSecret, "PUSH_ALLOWED=NO"}, nil},
@@ -424,6 +425,25 @@ func TestWarnings(t *testing.T) {
 		{"registry password over TLS", []string{"PULL_SECRET=" + pullSecret, "PUSH_SECRET=" + pushSecret,
 			"PUB_REG_REDIS_ENABLED=YES", "EXTERNAL_WEBSOCKET_URL=ws://a:80/", "PUB_REG_REDIS_HOST=redis.example.com",
 			"PUB_REG_REDIS_PASSWORD=" + redisPass, "PUB_REG_REDIS_USE_TLS=YES"}, nil},
+		{"no pull secret, origins listed", []string{"PUSH_SECRET=" + pushSecret,
+			"WEBSOCKET_ALLOWED_ORIGINS=https://player.example.com"}, []string{
+			"PULL_SECRET is empty: PULL tokens are NOT checked",
+		}},
+		{"auth plugin without origins", []string{"AUTH_PLUGIN=auth.wasm"}, []string{
+			"PULL_SECRET is empty: PULL tokens are NOT checked",
+			"PUSH_SECRET is empty and PUSH_ALLOWED is YES",
+			"WEBSOCKET_ALLOWED_ORIGINS is empty and AUTH_PLUGIN is set",
+		}},
+		{"every proxy trusted", []string{"PULL_SECRET=" + pullSecret, "PUSH_SECRET=" + pushSecret,
+			"TRUSTED_PROXIES=10.0.0.0/8,*"}, []string{
+			"TRUSTED_PROXIES contains 0.0.0.0/0: every client can choose",
+		}},
+		{"rate limit with no limit", []string{"PULL_SECRET=" + pullSecret, "PUSH_SECRET=" + pushSecret,
+			"RATE_LIMIT_ENABLED=YES"}, []string{
+			"RATE_LIMIT_ENABLED is YES but RATE_LIMIT_CONNECTIONS and RATE_LIMIT_REQ_PER_SEC are 0",
+		}},
+		{"rate limit with a limit", []string{"PULL_SECRET=" + pullSecret, "PUSH_SECRET=" + pushSecret,
+			"RATE_LIMIT_ENABLED=YES", "RATE_LIMIT_REQ_PER_SEC=5"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

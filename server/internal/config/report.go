@@ -12,7 +12,7 @@ import (
 // check is disabled.
 func (c Config) Redacted() Config {
 	r := c
-	for _, p := range []*string{&r.Auth.PullSecret, &r.Auth.PushSecret, &r.Registry.Password, &r.Plugins.AuthConfig, &r.Plugins.RouteConfig} {
+	for _, p := range []*string{&r.Auth.PullSecret, &r.Auth.PushSecret, &r.Registry.Password, &r.Plugins.AuthConfig, &r.Plugins.RouteConfig, &r.Admin.Token} {
 		if *p != "" {
 			*p = "***"
 		}
@@ -20,6 +20,7 @@ func (c Config) Redacted() Config {
 	r.Server.ExternalURL = redactURL(r.Server.ExternalURL)
 	r.Relay.FromURL = redactURL(r.Relay.FromURL)
 	r.RateLimit.Whitelist = slices.Clone(r.RateLimit.Whitelist)
+	r.Access.TrustedProxies = slices.Clone(r.Access.TrustedProxies)
 	return r
 }
 
@@ -92,6 +93,33 @@ func (c Config) Warnings() []string {
 	}
 	if c.Registry.Enabled && c.Registry.Password != "" && !c.Registry.UseTLS && !isLoopbackHost(c.Registry.Host) {
 		w = append(w, "PUB_REG_REDIS_PASSWORD is sent to "+c.Registry.Host+" without TLS (PUB_REG_REDIS_USE_TLS=NO)")
+	}
+	w = append(w, c.adminWarnings()...)
+	w = append(w, c.metricsWarnings()...)
+	return append(w, c.accessWarnings()...)
+}
+
+// accessWarnings are the warnings about abuse limits, proxies and origins.
+func (c Config) accessWarnings() []string {
+	var w []string
+	anyOrigin := c.Access.AllowedOriginList() == nil || slices.Contains(c.Access.AllowedOriginList(), "*")
+	switch {
+	case anyOrigin && c.Plugins.AuthFile == "" && c.Auth.PullSecret == "":
+		w = append(w, "WEBSOCKET_ALLOWED_ORIGINS is empty and PULL_SECRET is empty: any web page a visitor opens can pull this node's streams"+
+			" through the visitor's browser, even if the node is reachable only from the visitor's network (see docs/security.md)")
+	case anyOrigin && c.Plugins.AuthFile != "":
+		w = append(w, "WEBSOCKET_ALLOWED_ORIGINS is empty and AUTH_PLUGIN is set: if the plugin trusts cookies or client addresses,"+
+			" any web page a visitor opens can use them through the visitor's browser (cross-site WebSocket hijacking); list the player origins")
+	}
+	for _, p := range c.Access.TrustedProxies {
+		if p.Bits() == 0 {
+			w = append(w, "TRUSTED_PROXIES contains "+p.String()+": every client can choose the address that the rate limits, logs and plugins see"+
+				" by sending X-Forwarded-For; list only your proxies")
+			break
+		}
+	}
+	if c.RateLimit.Enabled && c.RateLimit.MaxConnections == 0 && c.RateLimit.RequestsPerSecond == 0 {
+		w = append(w, "RATE_LIMIT_ENABLED is YES but RATE_LIMIT_CONNECTIONS and RATE_LIMIT_REQ_PER_SEC are 0: nothing is limited")
 	}
 	return w
 }

@@ -54,14 +54,18 @@ const (
 	groupRegistry  = "Publish registry (Redis)"
 	groupRelay     = "Relay from an upstream node"
 	groupRateLimit = "Rate limit (per client IP address)"
+	groupCapacity  = "Node capacity"
+	groupAccess    = "Client addresses and origins"
 	groupLog       = "Logging"
 	groupHLS       = "HLS over HTTP"
 	groupDemo      = "Demo page"
+	groupAdmin     = "Admin API"
+	groupMetrics   = "Metrics"
 )
 
 var groups = []string{
 	groupListeners, groupServer, groupLimits, groupAuth, groupPlugins, groupBuffer,
-	groupRegistry, groupRelay, groupRateLimit, groupLog, groupHLS, groupDemo,
+	groupRegistry, groupRelay, groupRateLimit, groupCapacity, groupAccess, groupLog, groupHLS, groupDemo, groupAdmin, groupMetrics,
 }
 
 func seconds(field func(*Config) *time.Duration) value {
@@ -122,10 +126,13 @@ var settings = []setting{
 		usage: "this node's name in logs and for plugins (empty: the host name)",
 		val:   text("NAME", nil, func(c *Config) *string { return &c.Server.NodeID })},
 	{env: "SHUTDOWN_TIMEOUT_SECONDS", def: "10", group: groupServer,
-		usage: "on SIGTERM or SIGINT, how long connections may finish before they are closed (0: at once)",
+		usage: "bound of the graceful drain on SIGTERM, SIGINT or the admin API: publishers finish their fragment, viewers are sent elsewhere, the rest is closed (0: at once)",
 		val:   secondsOrZero(func(c *Config) *time.Duration { return &c.Server.ShutdownTimeout })},
 
 	// Protocol limits and timeouts.
+	{env: "HANDSHAKE_TIMEOUT_SECONDS", def: "10", group: groupLimits,
+		usage: "a connection must finish its TLS handshake and send its HTTP request head (the WebSocket handshake) within this time",
+		val:   seconds(func(c *Config) *time.Duration { return &c.Limits.HandshakeTimeout })},
 	{env: "MAX_BINARY_MESSAGE_SIZE", def: "52428800", compat: true, group: groupLimits,
 		usage: "largest binary message (one fragment) accepted, in bytes (52428800 is 50 MiB)",
 		val:   bytesValue(func(c *Config) *int64 { return &c.Limits.MaxBinaryMessageSize })},
@@ -281,6 +288,28 @@ var settings = []setting{
 	{env: "RATE_LIMIT_REQ_CLEANUP", def: "10", compat: true, group: groupRateLimit,
 		usage: "how often idle request counters are dropped, in seconds",
 		val:   seconds(func(c *Config) *time.Duration { return &c.RateLimit.CleanupInterval })},
+	{env: "RATE_LIMIT_MAX_TRACKED_IPS", def: "100000", group: groupRateLimit,
+		usage: "most client addresses (IPv6: /64 networks) whose counters are kept; a new one beyond it is refused while all hold connections",
+		val:   countValue{field: func(c *Config) *int { return &c.RateLimit.MaxTrackedIPs }, min: 1}},
+
+	// Node capacity.
+	{env: "MAX_CONNECTIONS", def: "0", group: groupCapacity,
+		usage: "most WebSocket connections of this node; one more handshake is answered 503 NODE_FULL (0: no limit)",
+		val:   countValue{field: func(c *Config) *int { return &c.Capacity.MaxConnections }}},
+	{env: "MAX_STREAMS", def: "0", group: groupCapacity,
+		usage: "most live streams on this node, published or relayed; one more is refused with TOO_MANY_STREAMS (0: no limit)",
+		val:   countValue{field: func(c *Config) *int { return &c.Capacity.MaxStreams }}},
+	{env: "MAX_VIEWERS_PER_STREAM", def: "0", group: groupCapacity,
+		usage: "most WebSocket viewers of one stream on this node; one more is refused with TOO_MANY_VIEWERS (0: no limit)",
+		val:   countValue{field: func(c *Config) *int { return &c.Capacity.MaxViewersPerStream }}},
+
+	// Client addresses and origins.
+	{env: "TRUSTED_PROXIES", def: "", group: groupAccess,
+		usage: "comma-separated IPs and CIDR ranges of reverse proxies whose X-Forwarded-For is believed (empty: none, the client is the socket's peer)",
+		val:   prefixListValue(func(c *Config) *[]netip.Prefix { return &c.Access.TrustedProxies })},
+	{env: "WEBSOCKET_ALLOWED_ORIGINS", def: "", group: groupAccess,
+		usage: "comma-separated origins whose web pages may open the WebSocket, e.g. https://player.example.com, https://*.example.com (empty or *: any)",
+		val:   text("ORIGINS", checkWebSocketOrigins, func(c *Config) *string { return &c.Access.AllowedOrigins })},
 
 	// Logging.
 	{env: "LOG_ERROR", def: "YES", compat: true, group: groupLog,
@@ -326,6 +355,28 @@ var settings = []setting{
 	{env: "DEMO_PAGE_ENABLED", def: "NO", group: groupDemo,
 		usage: "serve the player demo page at /demo/ (a browser plays ?stream=...&token=... from this node)",
 		val:   boolValue(func(c *Config) *bool { return &c.Demo.Enabled })},
+
+	// Admin API.
+	{env: "ADMIN_ENABLED", def: "NO", group: groupAdmin,
+		usage: "serve the admin API (list and close streams and connections, reload plugins, drain) on ADMIN_LISTEN_ADDRESS; needs ADMIN_TOKEN",
+		val:   boolValue(func(c *Config) *bool { return &c.Admin.Enabled })},
+	{env: "ADMIN_LISTEN_ADDRESS", def: "127.0.0.1:9091", group: groupAdmin,
+		usage: "host:port of the admin API's own listener (plain HTTP; keep it on loopback or a private network)",
+		val:   text("HOST:PORT", checkListenAddress, func(c *Config) *string { return &c.Admin.ListenAddress })},
+	{env: "ADMIN_TOKEN", def: "", secret: true, group: groupAdmin,
+		usage: "bearer token every admin request must carry (Authorization: Bearer ...); never logged",
+		val:   text("SECRET", nil, func(c *Config) *string { return &c.Admin.Token })},
+
+	// Metrics.
+	{env: "METRICS_ENABLED", def: "YES", group: groupMetrics,
+		usage: "serve Prometheus metrics at /metrics on METRICS_LISTEN_ADDRESS",
+		val:   boolValue(func(c *Config) *bool { return &c.Metrics.Enabled })},
+	{env: "METRICS_LISTEN_ADDRESS", def: "127.0.0.1:9090", group: groupMetrics,
+		usage: "host:port of the metrics listener, apart from the public port (no authentication; keep it on loopback or a private network)",
+		val:   text("HOST:PORT", checkListenAddress, func(c *Config) *string { return &c.Metrics.ListenAddress })},
+	{env: "METRICS_TOP_STREAMS", def: "50", group: groupMetrics,
+		usage: "streams with the most viewers that get a viewer series of their own; the others are summed as stream=\"_other\"",
+		val:   countValue{field: func(c *Config) *int { return &c.Metrics.TopStreams }}},
 }
 
 // lookupSetting finds a setting by its environment variable.

@@ -234,6 +234,8 @@ func (v enumValue) get(c *Config) string { return *v.field(c) }
 func (v enumValue) placeholder() string  { return strings.Join(v.options, "|") }
 
 // prefixListValue is a comma-separated list of IP addresses and CIDR ranges.
+// "*" stands for every address (0.0.0.0/0 and ::/0), as in the existing
+// server's RATE_LIMIT_WHITELIST.
 type prefixListValue func(*Config) *[]netip.Prefix
 
 func (f prefixListValue) set(c *Config, s string) string {
@@ -241,6 +243,10 @@ func (f prefixListValue) set(c *Config, s string) string {
 	for _, item := range strings.Split(s, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
+			continue
+		}
+		if item == "*" {
+			list = append(list, netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0"))
 			continue
 		}
 		p, ok := parsePrefix(item)

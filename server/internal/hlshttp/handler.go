@@ -18,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hlsrelay/hlsrelay/server/internal/metrics"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
 )
 
@@ -48,6 +49,10 @@ type Config struct {
 	// LogRequests logs every request at info level (otherwise at debug).
 	// Tokens are never logged.
 	LogRequests bool
+	// Metrics counts requests by kind and status, refusals by code, the
+	// requests in flight and the segment bytes sent. Nil: nothing is
+	// counted.
+	Metrics *metrics.Metrics
 }
 
 func (c *Config) setDefaults() {
@@ -112,9 +117,11 @@ func (h *Handler) Handles(r *http.Request) bool {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer h.cfg.Metrics.Connected(metrics.RoleHLS)()
 	h.cors.apply(w.Header(), r)
 	if r.Method == http.MethodOptions {
 		h.cors.preflight(w, r)
+		h.cfg.Metrics.HLSRequest("preflight", http.StatusNoContent)
 		return
 	}
 	rq, out := h.parseRequest(r)
@@ -129,6 +136,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if out.status >= 400 && out.status != statusClientGone {
 		writeError(w, out)
 	}
+	h.cfg.Metrics.HLSRequest(rq.res.kind.String(), out.status)
+	if out.code != "" {
+		h.cfg.Metrics.Refused(out.code)
+	}
 	h.logRequest(rq, out)
 }
 
@@ -138,6 +149,10 @@ type outcome struct {
 	status     int
 	msg        string
 	retryAfter bool // 503 that the client may retry soon
+	// code names a refusal (the request was not served by policy or for
+	// lack of capacity), as the E message of a WebSocket would; "" for
+	// other outcomes.
+	code string
 }
 
 // statusClientGone marks a request whose client left while it waited;
@@ -149,6 +164,16 @@ func fail(status int, msg string) outcome { return outcome{status: status, msg: 
 func unavailable(msg string) outcome {
 	return outcome{status: http.StatusServiceUnavailable, msg: msg, retryAfter: true}
 }
+
+// refused marks out as a refusal with code.
+func refused(out outcome, code string) outcome {
+	out.code = code
+	return out
+}
+
+// codeTooManyBlocked refuses a playlist request that would wait while
+// HLS_HTTP_MAX_BLOCKED_REQUESTS others wait.
+const codeTooManyBlocked = "TOO_MANY_BLOCKED_REQUESTS"
 
 // writeError writes an error response: a short text naming the problem,
 // never cached.

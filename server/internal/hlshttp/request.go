@@ -94,26 +94,30 @@ func (h *Handler) locate(rq *request) (*hub.Stream, outcome) {
 	case rq.r.Context().Err() != nil:
 		return nil, outcome{status: statusClientGone}
 	case errors.As(err, &perr) && perr.Code == protocol.CodeAuth:
-		return nil, fail(http.StatusForbidden, perr.Message)
+		return nil, refused(fail(http.StatusForbidden, perr.Message), perr.Code)
 	}
 	h.cfg.Log.Warn().Err(err).Str("stream", preq.Stream).Msg("hls: locating the stream failed")
-	return nil, unavailable("the stream is unavailable")
+	return nil, refused(unavailable("the stream is unavailable"), protocol.CodeUnavailable)
 }
 
 // authorize asks the Authorizer; a zero outcome allows.
 func (h *Handler) authorize(ctx context.Context, preq *policy.Request) outcome {
 	d := h.cfg.Authorizer.Authorize(ctx, preq)
+	code := d.Code
+	if code == "" {
+		code = protocol.CodeAuth
+	}
 	switch {
 	case d.Allowed:
 		return outcome{}
 	case d.Code == protocol.CodeUnavailable:
-		return unavailable("authorisation is unavailable")
+		return refused(unavailable("authorisation is unavailable"), code)
 	case preq.Token == "":
-		return fail(http.StatusUnauthorized, "a token is required (query parameter \"token\" or an Authorization: Bearer header)")
+		return refused(fail(http.StatusUnauthorized, "a token is required (query parameter \"token\" or an Authorization: Bearer header)"), code)
 	}
 	reason := d.Reason
 	if reason == "" {
 		reason = "the token was refused"
 	}
-	return fail(http.StatusForbidden, reason)
+	return refused(fail(http.StatusForbidden, reason), code)
 }

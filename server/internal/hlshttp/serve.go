@@ -95,7 +95,7 @@ func (h *Handler) waitFor(ctx context.Context, s *hub.Stream, seq uint64, longes
 	select {
 	case h.blocked <- struct{}{}:
 	default:
-		return unavailable("too many requests are waiting for new segments")
+		return refused(unavailable("too many requests are waiting for new segments"), codeTooManyBlocked)
 	}
 	defer func() { <-h.blocked }()
 	limit := h.cfg.MaxBlockWait
@@ -143,7 +143,9 @@ func (h *Handler) serveSegment(w http.ResponseWriter, rq *request) outcome {
 	w.WriteHeader(http.StatusOK)
 	if rq.r.Method != http.MethodHead {
 		// The fragment's own bytes, in one write: no copy per viewer.
-		_, _ = w.Write(f.Data)
+		if _, err := w.Write(f.Data); err == nil {
+			h.cfg.Metrics.Sent(len(f.Data), time.Time{})
+		}
 	}
 	return outcome{status: http.StatusOK}
 }

@@ -25,6 +25,8 @@ const hijackBufferSize = 256
 type smallBufferWriter struct {
 	http.ResponseWriter
 	conn *wsconn.Conn
+	// onClose, if set, runs once when the hijacked connection closes.
+	onClose func()
 }
 
 // Unwrap lets http.ResponseController reach the original writer.
@@ -41,6 +43,9 @@ func (w *smallBufferWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	// reader has buffered, so buffer them there.
 	early, _ := brw.Reader.Peek(brw.Reader.Buffered())
 	conn := wsconn.New(raw)
+	if w.onClose != nil {
+		conn.OnClose(w.onClose)
+	}
 	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn), max(hijackBufferSize, len(early)))
 	if _, err := br.Peek(len(early)); err != nil {
 		conn.Close()

@@ -5,10 +5,12 @@ package httpserver
 
 import (
 	"net/http"
+	"net/netip"
 
 	"github.com/coder/websocket"
 	"github.com/rs/zerolog"
 
+	"github.com/hlsrelay/hlsrelay/server/internal/admission"
 	"github.com/hlsrelay/hlsrelay/server/internal/session"
 )
 
@@ -28,6 +30,11 @@ type Handler struct {
 	HLS Output
 	// Demo, when set, serves the player demo page (DEMO_PAGE_ENABLED).
 	Demo Output
+	// Admission, when set, resolves each request's client address (behind
+	// trusted proxies) and refuses WebSocket handshakes and HLS requests
+	// beyond the abuse and capacity limits, before the upgrade. Nil admits
+	// everything.
+	Admission *admission.Controller
 }
 
 // Output is a family of HTTP resources served besides the WebSocket.
@@ -38,10 +45,17 @@ type Output interface {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	client := h.Admission.ClientAddr(r)
 	switch {
+	case h.draining() && (r.URL.Path == h.WebSocketPath && isUpgrade(r) || h.HLS != nil && h.HLS.Handles(r)):
+		refuseDraining(w)
 	case r.URL.Path == h.WebSocketPath && isUpgrade(r):
-		h.serveWebSocket(w, r)
+		h.serveWebSocket(w, r, client)
 	case h.HLS != nil && h.HLS.Handles(r):
+		if refusal := h.Admission.Request(client); refusal != nil {
+			refusal.Write(w)
+			return
+		}
 		h.HLS.ServeHTTP(w, r)
 	case h.Demo != nil && h.Demo.Handles(r):
 		h.Demo.ServeHTTP(w, r)
@@ -69,11 +83,20 @@ func (h *Handler) serveHealth(w http.ResponseWriter) {
 	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 }
 
-func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request) {
-	sw := &smallBufferWriter{ResponseWriter: w}
+func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request, client netip.Addr) {
+	release, refusal := h.Admission.Handshake(r, client)
+	if refusal != nil {
+		h.Log.Debug().Str("remote", r.RemoteAddr).Str("code", refusal.Code).Msg("websocket handshake refused")
+		refusal.Write(w)
+		return
+	}
+	// The connection's slots are given back when its socket closes,
+	// whoever closes it.
+	sw := &smallBufferWriter{ResponseWriter: w, onClose: release}
 	conn, err := websocket.Accept(sw, r, &websocket.AcceptOptions{
-		// The existing server accepts players on any origin; an allow-list
-		// is a separate, opt-in setting.
+		// The Origin allow-list (WEBSOCKET_ALLOWED_ORIGINS) was checked
+		// above; without one, players on any origin are accepted, as by
+		// the existing server.
 		InsecureSkipVerify: true,
 		// Media does not compress, and deflate state costs ~1 MB per
 		// connection.
@@ -81,6 +104,11 @@ func (h *Handler) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		h.Log.Debug().Str("remote", r.RemoteAddr).Err(err).Msg("websocket handshake failed")
+		if sw.conn != nil {
+			sw.conn.Close()
+		} else {
+			release()
+		}
 		return
 	}
 	h.Sessions.Serve(conn, sw.conn, r)

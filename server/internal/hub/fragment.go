@@ -1,6 +1,10 @@
 package hub
 
-import "github.com/hlsrelay/hlsrelay/sdk-go/protocol"
+import (
+	"time"
+
+	"github.com/hlsrelay/hlsrelay/sdk-go/protocol"
+)
 
 // Fragment is one media fragment of a stream. It is written once, when the
 // publisher's binary message arrives, and then shared read-only by every
@@ -12,6 +16,9 @@ type Fragment struct {
 	Duration float64
 	// Time is the publish wall-clock time in Unix milliseconds.
 	Time int64
+	// Arrival is when the fragment reached this node, by the local clock
+	// (monotonic): the start of its delivery latency.
+	Arrival time.Time
 	// Disc marks a discontinuity before this fragment.
 	Disc bool
 	// Data holds the fragment's bytes (MPEG-TS). Never modify it.

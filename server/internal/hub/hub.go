@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hlsrelay/hlsrelay/server/internal/metrics"
 )
 
 // Errors returned by the hub.
@@ -26,6 +28,11 @@ var (
 	ErrStreamBusy = errors.New("stream is being published by another connection")
 	// ErrNotFound: no live stream has that id.
 	ErrNotFound = errors.New("stream not found")
+	// ErrTooManyStreams: the hub holds Config.MaxStreams streams already.
+	ErrTooManyStreams = errors.New("too many live streams on this node")
+	// ErrTooManyViewers: the stream has Config.MaxSubscribers subscribers
+	// already.
+	ErrTooManyViewers = errors.New("too many viewers of this stream on this node")
 )
 
 // Config bounds the hub's memory and sets the publisher grace period.
@@ -41,6 +48,15 @@ type Config struct {
 	// PublisherGrace is how long a stream stays live after its publisher's
 	// connection dropped without CLOSE. 0 ends the stream at once.
 	PublisherGrace time.Duration
+	// MaxStreams bounds the live streams, published here or pulled from
+	// another node; Publish refuses a new one with ErrTooManyStreams. 0
+	// means no bound.
+	MaxStreams int
+	// MaxSubscribers bounds the subscribers of one stream; Subscribe
+	// refuses one more with ErrTooManyViewers. 0 means no bound.
+	MaxSubscribers int
+	// Metrics, when set, counts the fragments that slow subscribers skip.
+	Metrics *metrics.Metrics
 	// OnStreamStart and OnStreamEnd, when set, are called (without locks
 	// held) when a stream starts and ends.
 	OnStreamStart func(id string)
@@ -100,7 +116,8 @@ type PublishOptions struct {
 // Publish makes the caller the publisher of stream id. If the stream is live
 // without a publisher (inside its grace period) the caller continues it;
 // otherwise a new stream instance starts. It fails with ErrStreamBusy if the
-// stream has a publisher, unless opts.Epoch names the stream's instance.
+// stream has a publisher, unless opts.Epoch names the stream's instance, and
+// with ErrTooManyStreams if a new instance would exceed MaxStreams.
 func (h *Hub) Publish(id string, opts PublishOptions) (*Publication, error) {
 	h.mu.Lock()
 	s := h.streams[id]
@@ -111,6 +128,10 @@ func (h *Hub) Publish(id string, opts PublishOptions) (*Publication, error) {
 			displaced.onDisplaced()
 		}
 		return pub, err
+	}
+	if h.cfg.MaxStreams > 0 && len(h.streams) >= h.cfg.MaxStreams {
+		h.mu.Unlock()
+		return nil, ErrTooManyStreams
 	}
 	s = newStream(h, id)
 	h.streams[id] = s
@@ -125,7 +146,7 @@ func (h *Hub) Publish(id string, opts PublishOptions) (*Publication, error) {
 // Subscribe adds a subscriber to stream id starting at start. Nothing is
 // written to sink until the returned subscription's Start is called, so the
 // caller can answer the viewer first. It fails with ErrNotFound if the stream
-// is not live.
+// is not live, and with ErrTooManyViewers if it has MaxSubscribers already.
 func (h *Hub) Subscribe(id string, start Start, sink Sink) (*Subscription, error) {
 	s := h.Stream(id)
 	if s == nil {

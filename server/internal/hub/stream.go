@@ -23,6 +23,7 @@ type Stream struct {
 	graceTimer *time.Timer
 	graceGen   uint64 // tells a stale grace timer from the current one
 	ended      bool
+	draining   bool   // ended by Drain: viewers continue on another node
 	win        window // for readers that poll the ring (window.go)
 }
 
@@ -92,14 +93,14 @@ func (s *Stream) attach(opts PublishOptions) (pub, displaced *Publication, err e
 // append stores f as the stream's newest fragment, evicts what the bounds
 // require and wakes the subscribers that wait for it.
 func (s *Stream) append(p *Publication, in Input) (*Fragment, bool) {
-	f, ok := s.appendLocked(p, in)
+	f, ok := s.appendLocked(p, in, time.Now())
 	if ok && s.hub.overTotal() {
 		s.hub.enforceTotal()
 	}
 	return f, ok
 }
 
-func (s *Stream) appendLocked(p *Publication, in Input) (*Fragment, bool) {
+func (s *Stream) appendLocked(p *Publication, in Input, now time.Time) (*Fragment, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.publisher != p || s.ended {
@@ -116,9 +117,9 @@ func (s *Stream) appendLocked(p *Publication, in Input) (*Fragment, bool) {
 		}
 	}
 	p.discNext = false
-	f := &Fragment{Seq: seq, Duration: in.Duration, Time: in.Time, Disc: disc, Data: in.Data}
+	f := &Fragment{Seq: seq, Duration: in.Duration, Time: in.Time, Disc: disc, Data: in.Data, Arrival: now}
 	if f.Time == 0 {
-		f.Time = time.Now().UnixMilli()
+		f.Time = now.UnixMilli()
 	}
 	f.encodeHeaders()
 	s.next = seq + 1
@@ -186,13 +187,18 @@ func (s *Stream) graceExpired(gen uint64) {
 // end marks the stream ended: subscribers get what is due to them, then
 // their sink's WriteEnd. The hub forgets the stream, so a new PUSH starts a
 // new instance.
-func (s *Stream) end() {
+func (s *Stream) end() { s.endAs(false) }
+
+// endAs is end; draining records that the node stops serving the stream
+// (Drain) rather than that the stream ended.
+func (s *Stream) endAs(draining bool) {
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
 		return
 	}
 	s.ended = true
+	s.draining = draining
 	s.win.ended(&s.ring)
 	s.publisher = nil
 	if s.graceTimer != nil {

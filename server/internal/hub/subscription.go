@@ -43,6 +43,9 @@ func (s *Stream) subscribe(start Start, sink Sink) (*Subscription, error) {
 	if s.ended {
 		return nil, ErrNotFound
 	}
+	if limit := s.hub.cfg.MaxSubscribers; limit > 0 && len(s.subs) >= limit {
+		return nil, ErrTooManyViewers
+	}
 	sub := &Subscription{stream: s, sink: sink, running: true}
 	sub.next, sub.disc = s.startPosition(start)
 	s.subs[sub] = struct{}{}
@@ -136,6 +139,7 @@ func (sub *Subscription) due() (f *Fragment, disc, ended bool) {
 	if sub.next < s.evictedEnd {
 		// Fell behind the ring: skip to the live edge.
 		if newest := s.ring.newest(); newest != nil {
+			s.hub.cfg.Metrics.SkippedFragments(newest.Seq - sub.next)
 			sub.next, sub.disc = newest.Seq, true
 		}
 	}

@@ -16,12 +16,27 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// Roles of a connection.
+// Roles of a connection. A WebSocket connection is pending until its PUSH
+// or PULL is answered OK, then publisher or viewer.
 const (
 	RolePending   = "pending" // no PUSH or PULL yet
 	RolePublisher = "publisher"
 	RoleViewer    = "viewer"
 	RoleHLS       = "hls" // HLS-over-HTTP requests in flight
+)
+
+// Results of operations (the result label).
+const (
+	ResultOK       = "ok"
+	ResultError    = "error"     // the other side could not be reached or failed
+	ResultConflict = "conflict"  // a registry claim found another live owner
+	ResultNotFound = "not_found" // a look-up or an upstream found no such stream
+	ResultRefused  = "refused"   // an upstream node answered with an E message
+)
+
+// Reasons a viewer is dropped (the reason label of viewers_dropped_total).
+const (
+	DropWriteTimeout = "write_timeout" // its socket accepted nothing for WRITE_TIMEOUT_SECONDS
 )
 
 // Metrics are one node's metrics.
@@ -46,13 +61,16 @@ type Metrics struct {
 	DeliveryLatency prometheus.Histogram
 
 	UpstreamPulls    prometheus.Gauge
-	UpstreamConnects *prometheus.CounterVec // result: ok, not_found, error
+	UpstreamConnects *prometheus.CounterVec // result: ok, not_found, refused, error
 	UpstreamFailover *prometheus.CounterVec // result: continued, ended
 
-	RegistryOps *prometheus.CounterVec // op, result: ok, error, conflict
+	// RegistryOps: op is claim, refresh, withdraw, lookup, mark_idle,
+	// heartbeat or get; result is ok, error, conflict (claim, refresh) or
+	// not_found (lookup, get).
+	RegistryOps *prometheus.CounterVec
 
-	PluginCalls    *prometheus.CounterVec // plugin, result
-	PluginDuration *prometheus.HistogramVec
+	PluginCalls    *prometheus.CounterVec   // plugin: auth, route; result: allow, deny, ok, reject, error
+	PluginDuration *prometheus.HistogramVec // plugin
 
 	HLSRequests *prometheus.CounterVec // kind: playlist, segment; status: HTTP status class
 }
@@ -100,11 +118,29 @@ func (m *Metrics) Connected(role string) (closed func()) {
 }
 
 // Refused counts a refusal with an error code (an E message's code, or an
-// HTTP-level refusal such as RATE_LIMITED).
+// HTTP-level refusal such as RATE_LIMITED). Codes come from plugins too, so
+// one that does not look like a code (upper-case letters, digits and "_",
+// at most 64 bytes) is counted as "OTHER": the label stays bounded.
 func (m *Metrics) Refused(code string) {
 	if m != nil {
+		if !isCode(code) {
+			code = "OTHER"
+		}
 		m.Refusals.WithLabelValues(code).Inc()
 	}
+}
+
+func isCode(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Received counts a fragment of n bytes entering the node.
@@ -115,8 +151,10 @@ func (m *Metrics) Received(n int) {
 	}
 }
 
-// Sent counts a fragment of n bytes written to a viewer, arrived at
-// arrival.
+// Sent counts a fragment of n bytes written to a viewer and observes its
+// delivery latency since arrival; a zero arrival observes nothing (a
+// backlog fragment sent when a viewer joined, or an HLS segment). It
+// allocates nothing: it is on the fan-out path.
 func (m *Metrics) Sent(n int, arrival time.Time) {
 	if m != nil {
 		m.FragmentsOut.Inc()
@@ -138,6 +176,26 @@ func (m *Metrics) SkippedFragments(n uint64) {
 func (m *Metrics) DroppedViewer(reason string) {
 	if m != nil {
 		m.Dropped.WithLabelValues(reason).Inc()
+	}
+}
+
+// UpstreamPull counts a pull from another node starting (+1) or ending
+// (-1).
+func (m *Metrics) UpstreamPull(delta int) {
+	if m != nil {
+		m.UpstreamPulls.Add(float64(delta))
+	}
+}
+
+// UpstreamFailed counts an upstream pull that lost its source: continued
+// is true when it found the stream again.
+func (m *Metrics) UpstreamFailed(continued bool) {
+	if m != nil {
+		result := "ended"
+		if continued {
+			result = "continued"
+		}
+		m.UpstreamFailover.WithLabelValues(result).Inc()
 	}
 }
 
@@ -163,7 +221,8 @@ func (m *Metrics) PluginCall(plugin, result string, d time.Duration) {
 	}
 }
 
-// HLSRequest counts an HLS-over-HTTP request.
+// HLSRequest counts an HLS-over-HTTP request of kind playlist, segment or
+// unknown (its path did not parse) that was answered status.
 func (m *Metrics) HLSRequest(kind string, status int) {
 	if m != nil {
 		m.HLSRequests.WithLabelValues(kind, statusClass(status)).Inc()

@@ -14,6 +14,7 @@ import (
 	"github.com/hlsrelay/hlsrelay/plugins/host"
 	"github.com/hlsrelay/hlsrelay/sdk-go/protocol"
 	"github.com/hlsrelay/hlsrelay/server/internal/defaultplugins"
+	"github.com/hlsrelay/hlsrelay/server/internal/metrics"
 )
 
 // PluginSource names a plugin: a .wasm file, or (File empty) the embedded
@@ -39,6 +40,10 @@ type PluginsConfig struct {
 	// Fallback is the route order used when the routing plugin fails.
 	Fallback func(onlySource bool) []Source
 	Log      zerolog.Logger
+	// Metrics counts every decision with its duration, and reads the
+	// plugins' own counters (cache hits, failures by kind) at each scrape.
+	// Nil: nothing is counted.
+	Metrics *metrics.Metrics
 }
 
 // Plugins makes every authorisation and routing decision through WASM
@@ -74,7 +79,37 @@ func NewPlugins(ctx context.Context, cfg PluginsConfig) (*Plugins, error) {
 	}
 	p.auth, p.route = host.NewSlot(auth), host.NewSlot(route)
 	p.warm(auth, route)
+	if err := cfg.Metrics.CollectPlugins(p.stats); err != nil {
+		cfg.Log.Warn().Err(err).Msg("plugin counters are not exported as metrics")
+	}
 	return p, nil
+}
+
+// Plugin labels of the metrics.
+const (
+	metricAuth  = "auth"
+	metricRoute = "route"
+)
+
+// stats returns the counters of the plugins serving now; they restart
+// from zero at a reload.
+func (p *Plugins) stats() []metrics.PluginStats {
+	return []metrics.PluginStats{
+		pluginStats(metricAuth, p.auth.Current().Stats()),
+		pluginStats(metricRoute, p.route.Current().Stats()),
+	}
+}
+
+func pluginStats(name string, s host.Stats) metrics.PluginStats {
+	f := s.Failures
+	return metrics.PluginStats{
+		Plugin: name, CacheHits: s.CacheHits,
+		InstancesCreated: s.InstancesCreated, InstancesDiscarded: s.InstancesDiscarded,
+		Failures: map[string]uint64{
+			"trap": f.Trap, "timeout": f.Timeout, "memory": f.Memory,
+			"bad_result": f.BadResult, "busy": f.Busy, "init": f.Init,
+		},
+	}
 }
 
 // warm fills the plugins' pools in the background: start-up waits for one
@@ -209,7 +244,9 @@ func hostRequest(req *Request) *host.Request {
 func (p *Plugins) Authorize(ctx context.Context, req *Request) Decision {
 	var d host.Decision
 	var err error
+	start := time.Now()
 	onFreshStack(func() { d, err = p.auth.Authorize(ctx, hostRequest(req)) })
+	p.cfg.Metrics.PluginCall(metricAuth, authResult(d, err), time.Since(start))
 	if err != nil {
 		p.cfg.Log.Warn().Err(err).Str("stream", req.Stream).Str("action", string(req.Action)).
 			Msg("authorisation plugin failed; request denied")
@@ -226,7 +263,9 @@ func (p *Plugins) Authorize(ctx context.Context, req *Request) Decision {
 func (p *Plugins) Route(ctx context.Context, req *Request) RouteDecision {
 	var d host.RouteDecision
 	var err error
+	start := time.Now()
 	onFreshStack(func() { d, err = p.route.Route(ctx, hostRequest(req)) })
+	p.cfg.Metrics.PluginCall(metricRoute, routeResult(d, err), time.Since(start))
 	if err != nil {
 		p.cfg.Log.Warn().Err(err).Str("stream", req.Stream).Msg("routing plugin failed; using the built-in order")
 		return RouteDecision{Sources: p.cfg.Fallback(req.OnlySource)}
@@ -239,4 +278,24 @@ func (p *Plugins) Route(ctx context.Context, req *Request) RouteDecision {
 		out.Sources[i] = Source{Kind: SourceKind(s.Kind), URL: s.URL}
 	}
 	return out
+}
+
+func authResult(d host.Decision, err error) string {
+	switch {
+	case err != nil:
+		return metrics.ResultError
+	case d.Allowed:
+		return "allow"
+	}
+	return "deny"
+}
+
+func routeResult(d host.RouteDecision, err error) string {
+	switch {
+	case err != nil:
+		return metrics.ResultError
+	case d.Rejected:
+		return "reject"
+	}
+	return metrics.ResultOK
 }

@@ -29,6 +29,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 	"github.com/rs/zerolog"
+
+	"github.com/hlsrelay/hlsrelay/server/internal/metrics"
 )
 
 // Defaults applied by New to zero Config fields.
@@ -71,6 +73,9 @@ type Config struct {
 	// fails calls quickly instead of stalling the caller. Defaults to
 	// DefaultOpTimeout.
 	OpTimeout time.Duration
+	// Metrics counts every Redis operation by kind and result. Nil:
+	// nothing is counted.
+	Metrics *metrics.Metrics
 }
 
 // ApplyURL sets the address, credentials, database and TLS of c from a
@@ -275,10 +280,29 @@ func (r *Registry) claim(ctx context.Context, stream, nodeURL string, attach boo
 	}
 	owner, err := claimScript.Run(ctx, r.client, keys, nodeURL, r.cfg.TTL.Milliseconds(),
 		r.cfg.NodeTTL.Milliseconds(), r.nodePrefix(), flag).Text()
-	if err != nil {
+	op := "refresh"
+	if attach {
+		op = "claim"
+	}
+	switch {
+	case err != nil:
+		r.count(op, err)
 		return "", unavailable("claim", stream, err)
+	case owner != nodeURL:
+		r.cfg.Metrics.RegistryOp(op, metrics.ResultConflict)
+	default:
+		r.count(op, nil)
 	}
 	return owner, nil
+}
+
+// count counts an operation that ended with err (nil: ok).
+func (r *Registry) count(op string, err error) {
+	result := metrics.ResultOK
+	if err != nil {
+		result = metrics.ResultError
+	}
+	r.cfg.Metrics.RegistryOp(op, result)
 }
 
 // Claim announces that nodeURL publishes stream, for TTL, and remembers the
@@ -322,7 +346,9 @@ func (r *Registry) Withdraw(ctx context.Context, stream, nodeURL string) error {
 func (r *Registry) withdraw(ctx context.Context, stream, nodeURL string) error {
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
-	if err := withdrawScript.Run(ctx, r.client, []string{r.key(stream), r.idleKey(stream)}, nodeURL).Err(); err != nil {
+	err := withdrawScript.Run(ctx, r.client, []string{r.key(stream), r.idleKey(stream)}, nodeURL).Err()
+	r.count("withdraw", err)
+	if err != nil {
 		return unavailable("withdraw", stream, err)
 	}
 	return nil
@@ -337,7 +363,9 @@ func (r *Registry) MarkIdle(ctx context.Context, stream, nodeURL string) error {
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
 	keys := []string{r.key(stream), r.idleKey(stream)}
-	if err := idleScript.Run(ctx, r.client, keys, nodeURL, r.cfg.TTL.Milliseconds()).Err(); err != nil {
+	err := idleScript.Run(ctx, r.client, keys, nodeURL, r.cfg.TTL.Milliseconds()).Err()
+	r.count("mark_idle", err)
+	if err != nil {
 		return unavailable("mark idle", stream, err)
 	}
 	return nil
@@ -350,8 +378,10 @@ func (r *Registry) Lookup(ctx context.Context, stream string) (nodeURL string, f
 	defer cancel()
 	nodeURL, err = lookupScript.Run(ctx, r.client, []string{r.key(stream)}, r.nodePrefix()).Text()
 	if errors.Is(err, redis.Nil) {
+		r.cfg.Metrics.RegistryOp("lookup", metrics.ResultNotFound)
 		return "", false, nil
 	}
+	r.count("lookup", err)
 	if err != nil {
 		return "", false, unavailable("look up", stream, err)
 	}
@@ -365,8 +395,10 @@ func (r *Registry) Get(ctx context.Context, key string) (value []byte, found boo
 	defer cancel()
 	value, err = r.client.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
+		r.cfg.Metrics.RegistryOp("get", metrics.ResultNotFound)
 		return nil, false, nil
 	}
+	r.count("get", err)
 	if err != nil {
 		return nil, false, fmt.Errorf("registry: get %q: %w: %w", key, ErrUnavailable, err)
 	}

@@ -83,6 +83,11 @@ func (r *Registry) heartbeat(ctx context.Context) (lost bool, err error) {
 		octx, cancel := r.opContext(ctx)
 		err := r.client.SetArgs(octx, r.nodePrefix()+nodeURL, "1", redis.SetArgs{TTL: r.cfg.NodeTTL, Get: true}).Err()
 		cancel()
+		if errors.Is(err, redis.Nil) {
+			r.count("heartbeat", nil) // the key was set; it had lapsed
+		} else {
+			r.count("heartbeat", err)
+		}
 		switch {
 		case errors.Is(err, redis.Nil):
 			lost = true

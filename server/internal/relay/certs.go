@@ -22,6 +22,8 @@ type certReloader struct {
 	mu      sync.RWMutex
 	cert    *tls.Certificate
 	modTime time.Time
+
+	failedMod time.Time // files of this time failed to load (run only)
 }
 
 func newCertReloader(certFile, keyFile string, interval time.Duration, log zerolog.Logger) (*certReloader, error) {
@@ -75,7 +77,13 @@ func (c *certReloader) run(ctx context.Context) {
 				continue
 			}
 			if err := c.load(); err != nil {
-				c.log.Error().Err(err).Msg("TLS certificate reload failed; keeping the previous certificate")
+				// Tried again at every check (a renewal may be half
+				// written), but said once per change of the files.
+				ev := c.log.Debug()
+				if mod := c.latestModTime(); !mod.Equal(c.failedMod) {
+					ev, c.failedMod = c.log.Error(), mod
+				}
+				ev.Err(err).Msg("TLS certificate reload failed; keeping the previous certificate")
 				continue
 			}
 			c.log.Info().Str("certificate", c.certFile).Msg("TLS certificate reloaded")

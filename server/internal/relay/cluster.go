@@ -16,13 +16,14 @@ import (
 	"github.com/hlsrelay/hlsrelay/sdk-go/protocol"
 	"github.com/hlsrelay/hlsrelay/server/internal/config"
 	"github.com/hlsrelay/hlsrelay/server/internal/hub"
+	"github.com/hlsrelay/hlsrelay/server/internal/metrics"
 	"github.com/hlsrelay/hlsrelay/server/internal/registry"
 )
 
 // newRegistry connects the publish registry if it is enabled (nil
 // otherwise). Nothing is asked of Redis yet, so a node starts while Redis
 // is down.
-func newRegistry(c config.RegistryConfig, log zerolog.Logger) (*registry.Registry, error) {
+func newRegistry(c config.RegistryConfig, m *metrics.Metrics, log zerolog.Logger) (*registry.Registry, error) {
 	if !c.Enabled {
 		return nil, nil
 	}
@@ -31,6 +32,7 @@ func newRegistry(c config.RegistryConfig, log zerolog.Logger) (*registry.Registr
 		RefreshInterval: c.RefreshInterval,
 		TTL:             c.EntryTTL(),
 		NodeTTL:         c.NodeTTL,
+		Metrics:         m,
 	}
 	switch {
 	case c.URL != "":
@@ -51,9 +53,15 @@ type announcer struct {
 	hub *hub.Hub
 	url string // this node's external URL
 	log zerolog.Logger
+	// draining reports that the node drains: its entries are withdrawn,
+	// and nothing is claimed or marked any more.
+	draining func() bool
 }
 
 func (a *announcer) Claim(ctx context.Context, stream string) error {
+	if a.draining() {
+		return &protocol.Error{Code: protocol.CodeUnavailable, Message: "this node is shutting down; publish to another node"}
+	}
 	err := a.reg.Claim(ctx, stream, a.url)
 	var claimed *registry.ClaimedError
 	if errors.As(err, &claimed) {
@@ -64,6 +72,9 @@ func (a *announcer) Claim(ctx context.Context, stream string) error {
 }
 
 func (a *announcer) Idle(stream string) {
+	if a.draining() {
+		return // withdrawn by the drain
+	}
 	if err := a.reg.MarkIdle(context.Background(), stream, a.url); err != nil {
 		a.log.Warn().Err(err).Str("stream", stream).Msg("cannot mark the stream idle in the registry")
 	}

@@ -27,6 +27,7 @@ func (r *Relay) attachHLS(auth policy.Authorizer, router policy.Router) {
 		MaxBlockWait: c.MaxBlockWait,
 		Log:          r.log,
 		LogRequests:  r.cfg.Log.Requests,
+		Metrics:      r.metrics,
 	})
 	r.handler.HLS = r.hls
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hlsrelay/hlsrelay/server/internal/config"
+	"github.com/hlsrelay/hlsrelay/server/internal/metrics"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
 	"github.com/hlsrelay/hlsrelay/server/internal/registry"
 )
@@ -18,7 +19,7 @@ import (
 // loadPlugins starts the policy plugins the configuration names. The
 // embedded defaults are configured from the existing settings, so a
 // deployment of the existing server behaves as before.
-func loadPlugins(ctx context.Context, cfg config.Config, nodeURL string, reg *registry.Registry, log zerolog.Logger) (*policy.Plugins, error) {
+func loadPlugins(ctx context.Context, cfg config.Config, nodeURL string, reg *registry.Registry, m *metrics.Metrics, log zerolog.Logger) (*policy.Plugins, error) {
 	upstream := ""
 	if cfg.Relay.FromEnabled {
 		upstream = cfg.Relay.FromURL
@@ -43,6 +44,7 @@ func loadPlugins(ctx context.Context, cfg config.Config, nodeURL string, reg *re
 		NodeURL:          nodeURL,
 		Fallback:         policy.BuiltinOrder(cfg.Registry.Enabled, upstream),
 		Log:              log,
+		Metrics:          m,
 	}
 	if reg != nil {
 		pcfg.Registry = pluginRegistry{reg}
@@ -80,15 +82,35 @@ func pluginCacheDir(p config.PluginsConfig, log zerolog.Logger) string {
 	if !p.CacheEnabled {
 		return ""
 	}
-	if p.CacheDir != "" {
-		return p.CacheDir
+	dir := p.CacheDir
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			log.Warn().Err(err).Msg("no user cache directory: plugins are compiled at every start (set PLUGIN_CACHE_DIR)")
+			return ""
+		}
+		dir = filepath.Join(base, "hlsrelay", "plugins")
 	}
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		log.Warn().Err(err).Msg("no user cache directory: plugins are compiled at every start (set PLUGIN_CACHE_DIR)")
+	// A cache that cannot be written would fail every plugin load (a
+	// read-only root file system, a directory of another user): do without.
+	if err := checkWritable(dir); err != nil {
+		log.Warn().Err(err).Str("dir", dir).Msg("the plugin cache directory is not writable: plugins are compiled at every start (mount a writable PLUGIN_CACHE_DIR)")
 		return ""
 	}
-	return filepath.Join(dir, "hlsrelay", "plugins")
+	return dir
+}
+
+// checkWritable creates dir if needed and a file in it.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 func nodeID(configured string) string {

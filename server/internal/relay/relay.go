@@ -19,6 +19,7 @@ import (
 	"github.com/hlsrelay/hlsrelay/server/internal/hlshttp"
 	"github.com/hlsrelay/hlsrelay/server/internal/httpserver"
 	"github.com/hlsrelay/hlsrelay/server/internal/hub"
+	"github.com/hlsrelay/hlsrelay/server/internal/metrics"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
 	"github.com/hlsrelay/hlsrelay/server/internal/registry"
 	"github.com/hlsrelay/hlsrelay/server/internal/session"
@@ -35,6 +36,10 @@ type Relay struct {
 	handler  *httpserver.Handler
 	hls      *hlshttp.Handler // nil unless HLS_HTTP_ENABLED
 	draining atomic.Bool
+	started  time.Time
+
+	drainState    drainState   // drain.go
+	adminListener net.Listener // nil unless ADMIN_ENABLED
 
 	httpListener net.Listener
 	tlsListener  net.Listener
@@ -43,6 +48,9 @@ type Relay struct {
 	registry *registry.Registry // nil unless PUB_REG_REDIS_ENABLED
 	upstream *upstream.Manager
 	url      string // this node's external WebSocket URL ("" if unknown)
+
+	metrics         *metrics.Metrics // nil unless METRICS_ENABLED
+	metricsListener net.Listener     // nil if the metrics are off or their address was taken
 }
 
 // Options replace parts of a relay, for tests and benchmarks.
@@ -55,7 +63,12 @@ type Options struct {
 // New builds a relay node: it loads the policy plugins (ctx bounds that),
 // and Listen and Serve start it.
 func New(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Options) (*Relay, error) {
-	r := &Relay{cfg: cfg, log: log}
+	r := &Relay{cfg: cfg, log: log, started: time.Now()}
+	r.drainState.init()
+	if err := r.checkAdmin(); err != nil {
+		return nil, err
+	}
+	r.metrics = newMetrics(cfg.Metrics)
 	if err := r.newCluster(); err != nil {
 		return nil, err
 	}
@@ -65,9 +78,12 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Option
 		StreamMaxBytes: cfg.Buffer.StreamMaxBytes,
 		TotalMaxBytes:  cfg.Buffer.GlobalMaxBytes(),
 		PublisherGrace: cfg.Limits.PublisherGrace,
+		MaxStreams:     cfg.Capacity.MaxStreams,
+		MaxSubscribers: cfg.Capacity.MaxViewersPerStream,
+		Metrics:        r.metrics,
 	}
 	if r.registry != nil {
-		ann = &announcer{reg: r.registry, url: r.url, log: log}
+		ann = &announcer{reg: r.registry, url: r.url, log: log, draining: r.draining.Load}
 		hubCfg.OnStreamEnd = ann.Withdraw
 	}
 	r.hub = hub.New(hubCfg)
@@ -83,10 +99,12 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Option
 		HeartbeatInterval: cfg.Limits.HeartbeatInterval,
 		MaxMessageSize:    cfg.Limits.MaxBinaryMessageSize,
 		Log:               log.With().Str("component", "upstream").Logger(),
+		Metrics:           r.metrics,
 	})
+	r.collectStreams()
 	auth, router := opts.Authorizer, opts.Router
 	if auth == nil || router == nil {
-		plugins, err := loadPlugins(ctx, cfg, r.url, r.registry, log)
+		plugins, err := loadPlugins(ctx, cfg, r.url, r.registry, r.metrics, log)
 		if err != nil {
 			return nil, err
 		}
@@ -107,6 +125,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Option
 		WriteTimeout:        cfg.Limits.WriteTimeout,
 		Upstream:            r.upstream,
 		InstanceID:          instance,
+		Metrics:             r.metrics,
 	}
 	if ann != nil {
 		ann.hub = r.hub
@@ -119,6 +138,7 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Option
 		Sessions:      r.sessions,
 		Log:           log,
 		Ready:         func() bool { return !r.draining.Load() },
+		Admission:     newAdmission(cfg, r.metrics),
 	}
 	r.attachHLS(auth, router)
 	r.attachDemo()
@@ -143,7 +163,7 @@ func (r *Relay) newCluster() error {
 	if detected {
 		r.log.Info().Str("external_url", u).Msg("external WebSocket URL detected; set EXTERNAL_WEBSOCKET_URL if other nodes reach this one differently")
 	}
-	if r.registry, err = newRegistry(r.cfg.Registry, r.log); err != nil {
+	if r.registry, err = newRegistry(r.cfg.Registry, r.metrics, r.log); err != nil {
 		return err
 	}
 	return nil
@@ -190,6 +210,11 @@ func (r *Relay) Listen() error {
 			GetCertificate: r.certs.certificate,
 		})
 	}
+	if err := r.listenAdmin(); err != nil {
+		r.closeListeners()
+		return err
+	}
+	r.listenMetrics()
 	return nil
 }
 
@@ -214,8 +239,9 @@ func addr(l net.Listener) net.Addr {
 	return l.Addr()
 }
 
-// Serve serves until ctx is done, then shuts down: it stops accepting,
-// closes every connection within ShutdownTimeout and returns.
+// Serve serves until ctx is done or a drain is requested (RequestDrain, the
+// admin API), then drains the node within ShutdownTimeout (drain.go), closes
+// the listeners and returns.
 func (r *Relay) Serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -238,12 +264,16 @@ func (r *Relay) Serve(ctx context.Context) error {
 		servers = append(servers, srv)
 		go func() { errs <- srv.Serve(l) }()
 	}
+	stopMetrics := r.serveMetrics()
+	adminSrv := r.serveAdmin()
 	var serveErr error
 	select {
 	case <-ctx.Done():
+	case <-r.drainState.requested:
 	case serveErr = <-errs:
 	}
-	r.shutdown(servers)
+	r.shutdown(servers, adminSrv)
+	stopMetrics() // after the drain, which the metrics show
 	cancel()
 	wg.Wait()
 	if errors.Is(serveErr, http.ErrServerClosed) {
@@ -255,27 +285,25 @@ func (r *Relay) Serve(ctx context.Context) error {
 func (r *Relay) newHTTPServer() *http.Server {
 	return &http.Server{
 		Handler:           r.handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: r.cfg.Limits.HandshakeTimeout,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          newStdLogger(r.log),
 	}
 }
 
-func (r *Relay) shutdown(servers []*http.Server) {
-	r.draining.Store(true)
-	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Server.ShutdownTimeout)
+// shutdown drains the node's connections, then closes its listeners, the
+// HTTP requests in progress and the plugins within finalStepsTimeout.
+func (r *Relay) shutdown(servers []*http.Server, adminSrv *http.Server) {
+	r.drainState.result = r.drainConnections()
+	close(r.drainState.done) // the admin API's drain request answers now
+	ctx, cancel := context.WithTimeout(context.Background(), finalStepsTimeout)
 	defer cancel()
-	r.closeHLS()
 	for _, srv := range servers {
 		_ = srv.Shutdown(ctx) // hijacked WebSockets are not waited for here
 	}
-	r.sessions.CloseAll(ctx)
-	r.upstream.Close()
-	if r.registry != nil {
-		if err := r.registry.Close(); err != nil {
-			r.log.Warn().Err(err).Msg("closing the publish registry")
-		}
+	if adminSrv != nil {
+		_ = adminSrv.Shutdown(ctx)
 	}
 	if r.plugins != nil {
 		if err := r.plugins.Close(ctx); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hlsrelay/hlsrelay/server/internal/hub"
+	"github.com/hlsrelay/hlsrelay/server/internal/metrics"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
 	"github.com/hlsrelay/hlsrelay/server/internal/upstream"
 	"github.com/hlsrelay/hlsrelay/server/internal/wsconn"
@@ -58,6 +59,9 @@ type Config struct {
 	// InstanceID names this process in the Via header of relayed pulls: a
 	// PULL that already passed through it is served from local streams only.
 	InstanceID string
+	// Metrics counts connections by role, refusals, fragments in and out,
+	// delivery latency and dropped viewers. Nil: nothing is counted.
+	Metrics *metrics.Metrics
 }
 
 // Upstream is the cluster side of a PULL (implemented by upstream.Manager).
@@ -105,6 +109,7 @@ type Manager struct {
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	wg       sync.WaitGroup
+	ctl      managerControl // ids and the drain (control.go)
 }
 
 // NewManager returns a Manager; call Run to start its heartbeats.
@@ -120,13 +125,19 @@ func NewManager(cfg Config) *Manager {
 func (m *Manager) Serve(conn *websocket.Conn, netConn *wsconn.Conn, r *http.Request) {
 	s := &session{m: m, conn: conn, netConn: netConn, remote: r.RemoteAddr, header: r.Header, query: r.URL.Query()}
 	s.lastWrite.Store(time.Now().UnixNano())
+	s.leaveRole = m.cfg.Metrics.Connected(metrics.RolePending)
+	s.ctl.id, s.ctl.since = m.ctl.nextID.Add(1), time.Now()
 	m.mu.Lock()
 	m.sessions[s] = struct{}{}
+	if m.ctl.draining {
+		s.requestStop(errDraining, false, time.Time{})
+	}
 	m.mu.Unlock()
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
 		s.run()
+		s.leaveRole()
 		m.mu.Lock()
 		delete(m.sessions, s)
 		m.mu.Unlock()

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"os"
 	"slices"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/hlsrelay/hlsrelay/sdk-go/protocol"
 	"github.com/hlsrelay/hlsrelay/server/internal/hub"
+	"github.com/hlsrelay/hlsrelay/server/internal/metrics"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
 	"github.com/hlsrelay/hlsrelay/server/internal/upstream"
 )
@@ -24,6 +26,13 @@ func (s *session) runPull(msg protocol.Message) error {
 	preq := s.request(policy.Pull, req.Stream, req.Auth)
 	via := upstream.ParseVia(preq.Header.Get(upstream.ViaHeader))
 	preq.OnlySource = req.OnlySource || s.looped(via)
+	role := RoleViewer
+	if len(via) > 0 {
+		role = RoleRelay
+	}
+	if err := s.begin(role, req.Stream, req.Ext); err != nil {
+		return err
+	}
 	if err := s.authorize(preq); err != nil {
 		return err
 	}
@@ -35,6 +44,9 @@ func (s *session) runPull(msg protocol.Message) error {
 	start := hub.Start{MaxInitial: req.MaxInitialFragments, Epoch: req.Resume.Epoch, After: req.Resume.After}
 	sub, err := s.subscribe(route, preq, via, start)
 	if errors.Is(err, hub.ErrNotFound) {
+		if err := s.refuseIfDraining(); err != nil {
+			return err // the drain may have ended the stream here
+		}
 		// The base protocol's answer for a stream found nowhere.
 		if err := s.writeText(protocol.AppendOK(nil, protocol.OK{Ext: req.Ext})); err != nil {
 			return err
@@ -46,10 +58,16 @@ func (s *session) runPull(msg protocol.Message) error {
 		return err
 	}
 	defer sub.Close()
+	if err := s.refuseIfDraining(); err != nil {
+		return err
+	}
 	if err := s.writeText(protocol.AppendOK(nil, protocol.OK{Ext: req.Ext, Epoch: sub.Epoch()})); err != nil {
 		return err
 	}
 	s.started.Store(true)
+	s.setRole(metrics.RoleViewer)
+	s.joined = time.Now()
+	s.ctl.sub = sub
 	sub.Start()
 	return s.receiveViewerMessages()
 }
@@ -96,9 +114,21 @@ func (s *session) subscribe(sources []policy.Source, req *policy.Request, via []
 		if errors.Is(err, hub.ErrNotFound) {
 			continue
 		}
-		return sub, err
+		return sub, limitError(err)
 	}
 	return nil, hub.ErrNotFound
+}
+
+// limitError turns the hub's capacity refusals into the protocol's errors;
+// other errors are returned as they are.
+func limitError(err error) error {
+	switch {
+	case errors.Is(err, hub.ErrTooManyViewers):
+		return &protocol.Error{Code: protocol.CodeTooManyViewers, Message: "this stream has as many viewers on this node as it allows; try another node"}
+	case errors.Is(err, hub.ErrTooManyStreams):
+		return &protocol.Error{Code: protocol.CodeTooManyStreams, Message: "this node has as many live streams as it allows, and cannot relay another one; try another node"}
+	}
+	return err
 }
 
 // upstreamTimeout bounds the search for a stream on other nodes.
@@ -112,6 +142,9 @@ func (s *session) subscribeUpstream(sources []policy.Source, req *policy.Request
 	ctx, cancel := context.WithTimeout(context.Background(), upstreamTimeout)
 	defer cancel()
 	_, err := s.m.cfg.Upstream.Ensure(ctx, upstream.Request{Stream: req.Stream, Token: req.Token, Via: via}, upstream.Remote(sources))
+	if errors.Is(err, hub.ErrTooManyStreams) {
+		return nil, limitError(err)
+	}
 	if err != nil && !errors.Is(err, hub.ErrNotFound) {
 		s.log().Warn().Err(err).Str("stream", req.Stream).Str("remote", s.remote).Msg("cannot fetch the stream from another node")
 		return nil, &protocol.Error{Code: protocol.CodeUnavailable, Message: "stream " + req.Stream + " cannot be fetched from another node now; try again"}
@@ -119,7 +152,8 @@ func (s *session) subscribeUpstream(sources []policy.Source, req *policy.Request
 	if err != nil {
 		return nil, err
 	}
-	return s.m.cfg.Hub.Subscribe(req.Stream, start, s)
+	sub, err := s.m.cfg.Hub.Subscribe(req.Stream, start, s)
+	return sub, limitError(err)
 }
 
 // receiveViewerMessages reads what a viewer may send after OK: heartbeats,
@@ -153,7 +187,7 @@ func (s *session) receiveViewerMessages() error {
 func (s *session) WriteFragment(f *hub.Fragment, disc bool) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	return s.writeLocked(func() error {
+	err := s.writeLocked(func() error {
 		s.netConn.Cork()
 		err := s.conn.Write(context.Background(), websocket.MessageText, f.Header(s.ext, disc))
 		if err == nil {
@@ -164,10 +198,34 @@ func (s *session) WriteFragment(f *hub.Fragment, disc bool) error {
 		}
 		return err
 	})
+	s.countDelivery(f, err)
+	return err
 }
 
-// WriteEnd implements hub.Sink: CLOSE, then the socket closes.
+// countDelivery counts a fragment written to the viewer (timed from its
+// arrival unless it is backlog from before the viewer joined), or the
+// viewer dropped for a write that timed out.
+func (s *session) countDelivery(f *hub.Fragment, err error) {
+	m := s.m.cfg.Metrics
+	switch {
+	case m == nil:
+	case err == nil:
+		arrival := f.Arrival
+		if arrival.Before(s.joined) {
+			arrival = time.Time{}
+		}
+		m.Sent(len(f.Data), arrival)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		m.DroppedViewer(metrics.DropWriteTimeout)
+	}
+}
+
+// WriteEnd implements hub.Sink: CLOSE, then the socket closes; when a drain
+// ended the stream, E:code=UNAVAILABLE instead (endDrained).
 func (s *session) WriteEnd() {
+	if s.endDrained() {
+		return
+	}
 	if err := s.writeText(closeMessage); err != nil {
 		return
 	}

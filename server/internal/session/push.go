@@ -9,6 +9,7 @@ import (
 
 	"github.com/hlsrelay/hlsrelay/sdk-go/protocol"
 	"github.com/hlsrelay/hlsrelay/server/internal/hub"
+	"github.com/hlsrelay/hlsrelay/server/internal/metrics"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
 )
 
@@ -16,6 +17,9 @@ func (s *session) runPush(msg protocol.Message) error {
 	req, err := protocol.ParsePush(msg)
 	if err != nil {
 		return &protocol.Error{Code: protocol.CodeProtocol, Message: err.Error()}
+	}
+	if err := s.begin(RolePublisher, req.Stream, req.Ext); err != nil {
+		return err
 	}
 	if err := s.authorize(s.request(policy.Push, req.Stream, req.Auth)); err != nil {
 		return err
@@ -39,6 +43,7 @@ func (s *session) runPush(msg protocol.Message) error {
 		return err
 	}
 	s.started.Store(true)
+	s.setRole(metrics.RolePublisher)
 	s.m.cfg.Log.Info().Str("stream", req.Stream).Str("remote", s.remote).Str("epoch", pub.Epoch()).
 		Bool("resumed", pub.Resumed()).Msg("publisher connected")
 
@@ -48,6 +53,14 @@ func (s *session) runPush(msg protocol.Message) error {
 		s.m.cfg.Log.Info().Str("stream", req.Stream).Msg("stream ended by publisher")
 		s.conn.Close(websocket.StatusNormalClosure, "")
 		return errClosed
+	}
+	if errors.Is(err, errDraining) {
+		// The node is going away, not the stream: its viewers get what is
+		// due to them, then are told to continue on another node, where
+		// the publisher goes too.
+		pub.Stream().Drain()
+		s.m.cfg.Log.Info().Str("stream", req.Stream).Msg("publisher sent to another node: this node is draining")
+		return err
 	}
 	s.detach(pub)
 	s.m.cfg.Log.Info().Str("stream", req.Stream).Err(err).Msg("publisher disconnected without CLOSE")
@@ -69,6 +82,9 @@ func (s *session) publish(req protocol.Push) (*hub.Publication, error) {
 	}
 	if errors.Is(err, hub.ErrStreamBusy) {
 		return nil, &protocol.Error{Code: protocol.CodeStreamBusy, Message: "stream " + req.Stream + " is being published by another connection"}
+	}
+	if errors.Is(err, hub.ErrTooManyStreams) {
+		return nil, &protocol.Error{Code: protocol.CodeTooManyStreams, Message: "this node has as many live streams as it allows; publish to another node"}
 	}
 	return pub, err
 }
@@ -130,7 +146,13 @@ func (s *session) receiveFragments(pub *hub.Publication) (ended bool, err error)
 				Seq: pending.Seq, HasSeq: pending.HasSeq,
 				Data: bytes.Clone(body), // exact size: the ring keeps it
 			})
+			s.m.cfg.Metrics.Received(len(body))
 			pending = nil
+			// A drain ends a publisher after a complete fragment, never
+			// in the middle of one.
+			if err := s.requestedStop(); err != nil {
+				return false, err
+			}
 			continue
 		}
 		msg, err := parse(body)

@@ -37,6 +37,15 @@ type session struct {
 	started   atomic.Bool
 	lastWrite atomic.Int64 // Unix ns of the last message sent
 	wmu       sync.Mutex
+	ctl       control // identity and requested stop (control.go)
+
+	// leaveRole ends the connection's count under its current role; used
+	// by the session's own goroutine only.
+	leaveRole func()
+	// joined is when a viewer's delivery started: fragments that arrived
+	// before it are its backlog, not timed as delivery latency. Set before
+	// the first write, read by the subscriber goroutines.
+	joined time.Time
 }
 
 // errClosed is how a session ends once it already told the client why.
@@ -93,10 +102,12 @@ func parse(body []byte) (protocol.Message, error) {
 // returned slice is valid until the next call. Everything else is bounded by
 // MaxTextSize.
 func (s *session) readMessage(timeout time.Duration, scratch *bytes.Buffer) (websocket.MessageType, []byte, error) {
-	_ = s.netConn.SetReadDeadline(time.Now().Add(timeout))
+	if err := s.armRead(timeout); err != nil {
+		return 0, nil, err
+	}
 	typ, r, err := s.conn.Reader(context.Background())
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, s.stopped(err)
 	}
 	// Only a publisher (scratch != nil) may send fragment-sized messages.
 	limit, kind, buf := s.m.cfg.MaxTextSize, "text", new(bytes.Buffer)
@@ -109,7 +120,7 @@ func (s *session) readMessage(timeout time.Duration, scratch *bytes.Buffer) (web
 	buf.Reset()
 	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, s.stopped(err)
 	}
 	if n > limit {
 		return 0, nil, &protocol.Error{
@@ -165,9 +176,10 @@ func (s *session) fail(err error) {
 	}
 	var perr *protocol.Error
 	if errors.As(err, &perr) {
+		s.m.cfg.Metrics.Refused(perr.Code)
 		_ = s.writeText(protocol.AppendError(nil, perr))
 		s.log().Debug().Str("remote", s.remote).Str("code", perr.Code).Str("reason", perr.Message).Msg("closing with error")
-		s.conn.Close(closeStatus(perr.Code), perr.Code)
+		s.conn.Close(s.closingStatus(err, perr.Code), perr.Code)
 		return
 	}
 	if websocket.CloseStatus(err) == -1 && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.EOF) {
@@ -175,11 +187,17 @@ func (s *session) fail(err error) {
 	}
 }
 
+// setRole counts the connection under role from now on.
+func (s *session) setRole(role string) {
+	s.leaveRole()
+	s.leaveRole = s.m.cfg.Metrics.Connected(role)
+}
+
 func closeStatus(code string) websocket.StatusCode {
 	switch code {
 	case protocol.CodeMessageTooLarge:
 		return websocket.StatusMessageTooBig
-	case protocol.CodeUnavailable:
+	case protocol.CodeUnavailable, protocol.CodeTooManyStreams, protocol.CodeTooManyViewers:
 		return websocket.StatusTryAgainLater
 	}
 	return websocket.StatusPolicyViolation
@@ -206,6 +224,12 @@ func (s *session) writeLocked(write func() error) error {
 	// A stale deadline would fail the library's own control frames later.
 	_ = s.netConn.SetWriteDeadline(time.Time{})
 	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// A viewer that accepts nothing for WriteTimeout is dropped
+			// with a reset: what the kernel still holds for it is
+			// discarded instead of trickling out for minutes.
+			s.netConn.Abort()
+		}
 		s.conn.CloseNow()
 		return err
 	}

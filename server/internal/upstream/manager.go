@@ -16,6 +16,7 @@ import (
 
 	"github.com/hlsrelay/hlsrelay/sdk-go/token"
 	"github.com/hlsrelay/hlsrelay/server/internal/hub"
+	"github.com/hlsrelay/hlsrelay/server/internal/metrics"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
 )
 
@@ -52,6 +53,9 @@ type Config struct {
 	// MaxMessageSize bounds a message from upstream. Defaults to 50 MB.
 	MaxMessageSize int64
 	Log            zerolog.Logger
+	// Metrics counts pulls, connection attempts, failovers and the
+	// fragments received. Nil: nothing is counted.
+	Metrics *metrics.Metrics
 }
 
 func (c *Config) setDefaults() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hlsrelay/hlsrelay/sdk-go/protocol"
 	"github.com/hlsrelay/hlsrelay/server/internal/hub"
+	"github.com/hlsrelay/hlsrelay/server/internal/metrics"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
 )
 
@@ -57,6 +58,7 @@ func (p *pull) start(ctx context.Context, req Request, sources []policy.Source) 
 		return nil, fmt.Errorf("upstream: stream %s: %w", p.stream, err)
 	}
 	p.pub = pub
+	p.m.cfg.Metrics.UpstreamPull(1)
 	runCtx, cancel := context.WithCancel(p.m.ctx)
 	p.cancel, p.done = cancel, make(chan struct{})
 	p.lastFragment.Store(time.Now().UnixNano())
@@ -92,10 +94,12 @@ func (p *pull) connect(ctx context.Context, prefer string, resume *protocol.Resu
 		if resume != nil {
 			pull.Resume = *resume
 		}
-		return dial(ctx, dialParams{
+		c, err := dial(ctx, dialParams{
 			url: url, pull: pull, via: p.via(), timeout: p.m.cfg.DialTimeout,
 			maxMessage: p.m.cfg.MaxMessageSize,
 		})
+		p.m.cfg.Metrics.UpstreamConnect(connectResult(err))
+		return c, err
 	}
 	if prefer != "" {
 		if c, err := try(prefer, true); err == nil {
@@ -119,6 +123,21 @@ func (p *pull) connect(ctx context.Context, prefer string, resume *protocol.Resu
 		return nil, failed
 	}
 	return nil, hub.ErrNotFound
+}
+
+// connectResult is the result label of a connection attempt that ended
+// with err.
+func connectResult(err error) string {
+	var perr *protocol.Error
+	switch {
+	case err == nil:
+		return metrics.ResultOK
+	case errors.Is(err, errNotFound):
+		return metrics.ResultNotFound
+	case errors.As(err, &perr):
+		return metrics.ResultRefused
+	}
+	return metrics.ResultError
 }
 
 // resolve returns the URL of src and whether to pull from it with

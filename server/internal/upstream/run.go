@@ -40,7 +40,17 @@ func (p *pull) run(ctx context.Context, c *conn) {
 		if hasSeq && epoch != "" {
 			resume = &protocol.Resume{Epoch: epoch, After: lastSeq}
 		}
-		if c = p.failover(ctx, url, errors.Is(err, errEnded), resume); c == nil {
+		c = p.failover(ctx, url, errors.Is(err, errEnded), resume)
+		if ctx.Err() == nil { // not a shutdown
+			p.m.cfg.Metrics.UpstreamFailed(c != nil)
+		}
+		if c == nil && ctx.Err() != nil {
+			// Stopped while looking: by Yield (a publisher moved here and
+			// continues the stream) or by Close.
+			p.finish(!p.yield.Load())
+			return
+		}
+		if c == nil {
 			log.Info().Msg("upstream stream not found again; ending it for local viewers")
 			p.finish(true)
 			return
@@ -56,6 +66,7 @@ func (p *pull) run(ctx context.Context, c *conn) {
 // live for its grace period.
 func (p *pull) finish(end bool) {
 	p.m.forget(p)
+	p.m.cfg.Metrics.UpstreamPull(-1)
 	if end {
 		p.pub.End()
 	} else {
@@ -131,6 +142,7 @@ func (p *pull) pump(ctx context.Context, c *conn, lastSeq *uint64, hasSeq *bool,
 			return errEnded
 		case protocol.TypeFragment:
 			in := hub.Input{Duration: m.meta.Duration, Time: m.meta.Time, Disc: m.meta.Disc || disc, Data: m.data}
+			p.m.cfg.Metrics.Received(len(m.data))
 			if _, ok := p.pub.Append(in); !ok {
 				return errReleased
 			}

@@ -149,10 +149,10 @@ func stopSample(cmd *exec.Cmd) {
 func printSummary(w io.Writer, o *options, topo *cluster.Topology) {
 	fmt.Fprintln(w, "\n  hlsrelay local cluster is running.")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "    redis\t%s\t\n", topo.Redis.Addr())
+	fmt.Fprintf(tw, "    redis\t%s\t\t\n", topo.Redis.Addr())
 	roles := []string{"publishing node (registry)", "publishing node (registry)", "relay: finds streams in the registry", "relay: chained behind relay-1 (RELAY_FROM_URL)"}
 	for i, n := range topo.Nodes() {
-		fmt.Fprintf(tw, "    %s\t%s\t%s\n", n.Name(), n.URL(), roles[i])
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", n.Name(), n.URL(), n.MetricsURL(), roles[i])
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\n  secrets   PULL_SECRET=%s  PUSH_SECRET=%s\n  logs      %s\n", o.pullSecret, o.pushSecret, o.dir)

@@ -23,6 +23,9 @@ type NodeConfig struct {
 	Binary string
 	// Port is the HTTP port on 127.0.0.1.
 	Port int
+	// MetricsPort is the port of the node's /metrics on 127.0.0.1; 0 lets
+	// the system choose one (nodes on one host must not share it).
+	MetricsPort int
 	// Env holds the node's settings (environment variables) beyond the
 	// listener, node id and external URL.
 	Env map[string]string
@@ -45,6 +48,15 @@ func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 // URL is the node's WebSocket URL.
 func (n *Node) URL() string { return fmt.Sprintf("ws://127.0.0.1:%d/", n.cfg.Port) }
 
+// MetricsURL is the node's Prometheus endpoint, or "" if its port was left
+// to the system.
+func (n *Node) MetricsURL() string {
+	if n.cfg.MetricsPort == 0 {
+		return ""
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d/metrics", n.cfg.MetricsPort)
+}
+
 // Name is the node's name.
 func (n *Node) Name() string { return n.cfg.Name }
 
@@ -58,6 +70,7 @@ func (n *Node) start(ctx context.Context) error {
 		"EXTERNAL_WEBSOCKET_URL": n.URL(),
 		"NODE_ID":                n.cfg.Name,
 		"LOG_FORMAT":             "json",
+		"METRICS_LISTEN_ADDRESS": fmt.Sprintf("127.0.0.1:%d", n.cfg.MetricsPort),
 	}
 	for k, v := range n.cfg.Env {
 		env[k] = v

@@ -15,7 +15,8 @@ type Options struct {
 	// Dir receives the logs. Required.
 	Dir string
 	// BasePort: Redis listens on BasePort and the nodes on the next four
-	// ports. 0 picks free ports.
+	// ports; the nodes' metrics on BasePort+101 to BasePort+104. 0 picks
+	// free ports.
 	BasePort int
 	// PullSecret and PushSecret are shared by every node.
 	PullSecret, PushSecret string
@@ -56,18 +57,26 @@ func Start(ctx context.Context, opts Options) (*Topology, error) {
 	if err != nil {
 		return nil, err
 	}
+	metricsBase := 0
+	if opts.BasePort > 0 {
+		metricsBase = opts.BasePort + 100
+	}
+	metricsPorts, err := clusterPorts(metricsBase)
+	if err != nil {
+		return nil, err
+	}
 	t := &Topology{}
 	if t.Redis, err = StartRedis(ctx, ports[0], opts.Dir); err != nil {
 		return nil, err
 	}
-	if err := t.startNodes(ctx, opts, ports[1:]); err != nil {
+	if err := t.startNodes(ctx, opts, ports[1:], metricsPorts[1:]); err != nil {
 		t.Stop()
 		return nil, err
 	}
 	return t, nil
 }
 
-func (t *Topology) startNodes(ctx context.Context, opts Options, ports []int) error {
+func (t *Topology) startNodes(ctx context.Context, opts Options, ports, metricsPorts []int) error {
 	registry := map[string]string{
 		"PUB_REG_REDIS_ENABLED": "YES",
 		"PUB_REG_REDIS_HOST":    "127.0.0.1",
@@ -90,7 +99,7 @@ func (t *Topology) startNodes(ctx context.Context, opts Options, ports []int) er
 				"RELAY_FROM_ENABLED": "YES", "RELAY_FROM_URL": t.Relay1.URL(), "PUSH_ALLOWED": "NO",
 			})
 		}
-		n, err := StartNode(ctx, NodeConfig{Name: s.name, Binary: opts.Binary, Port: ports[i], Env: env, LogDir: opts.Dir})
+		n, err := StartNode(ctx, NodeConfig{Name: s.name, Binary: opts.Binary, Port: ports[i], MetricsPort: metricsPorts[i], Env: env, LogDir: opts.Dir})
 		if err != nil {
 			return err
 		}
