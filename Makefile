@@ -50,7 +50,9 @@ lint:
 	GOOS=wasip1 GOARCH=wasm $(GO) vet $(GUEST_PKGS)
 	$(GO) run $(STATICCHECK) $(GO_PKGS)
 
-test-go:
+## test-go: every Go test (after build: some tests bundle the TypeScript with node_modules, and
+## the relay embeds the demo page)
+test-go: build
 	$(GO) test -race -timeout 20m $(GO_PKGS)
 
 ## test-js: the SDK type-checked (strict), then its unit, hls.js, relay and npm pack tests
