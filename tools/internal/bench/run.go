@@ -150,10 +150,23 @@ func (r *run) reconnectPublisher(ctx context.Context) error {
 	r.pub.CloseNow()
 	<-r.pubClosed
 	r.pubErr.Store(nil)
-	if err := r.openPublisher(ctx); err != nil {
-		return fmt.Errorf("publisher reconnect: %w", err)
+	// The relay may not have noticed the dropped connection yet: a
+	// base-protocol publisher cannot take it over, so it retries for a
+	// moment, as a real encoder would.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := r.openPublisher(ctx)
+		if err == nil {
+			return nil
+		}
+		var perr *protocol.Error
+		if !errors.As(err, &perr) || perr.Code != protocol.CodeStreamBusy || time.Now().After(deadline) {
+			return fmt.Errorf("publisher reconnect: %w", err)
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
 	}
-	return nil
 }
 
 func (r *run) closePublisherOnce() {
