@@ -1,6 +1,10 @@
 package policy
 
-import "context"
+import (
+	"context"
+
+	"github.com/hlsrelay/hlsrelay/sdk-go/protocol"
+)
 
 // SourceKind says where a node may find a stream.
 type SourceKind int
@@ -36,6 +40,19 @@ type RouteDecision struct {
 	// Rejected refuses the PULL with Code and Reason.
 	Rejected     bool
 	Code, Reason string
+}
+
+// Err returns the refusal as the error the client receives (AUTH_ERROR
+// unless the router named a code), or nil if the PULL may go on.
+func (d RouteDecision) Err() error {
+	if !d.Rejected {
+		return nil
+	}
+	code := d.Code
+	if code == "" {
+		code = protocol.CodeAuth
+	}
+	return &protocol.Error{Code: code, Message: d.Reason}
 }
 
 // Router decides where a PULL's stream is looked for. Implementations must

@@ -3,7 +3,6 @@ package relay
 import (
 	"context"
 
-	"github.com/hlsrelay/hlsrelay/sdk-go/protocol"
 	"github.com/hlsrelay/hlsrelay/server/internal/hlshttp"
 	"github.com/hlsrelay/hlsrelay/server/internal/hub"
 	"github.com/hlsrelay/hlsrelay/server/internal/policy"
@@ -21,7 +20,7 @@ func (r *Relay) attachHLS(auth policy.Authorizer, router policy.Router) {
 	r.hls = hlshttp.New(hlshttp.Config{
 		Prefix:       c.PathPrefix,
 		Authorizer:   auth,
-		Locator:      clusterLocator{hub: r.hub, router: router, upstream: r.upstream},
+		Locator:      clusterLocator{router: router, upstream: r.upstream},
 		CORSOrigins:  c.CORSOriginList(),
 		MaxBlocked:   c.MaxBlockedRequests,
 		MaxBlockWait: c.MaxBlockWait,
@@ -37,30 +36,17 @@ func (r *Relay) attachHLS(auth policy.Authorizer, router policy.Router) {
 // then a pull from another node (one per stream per node, shared with the
 // WebSocket viewers). Each request counts as viewer activity.
 type clusterLocator struct {
-	hub      *hub.Hub
 	router   policy.Router
 	upstream *upstream.Manager
 }
 
 func (l clusterLocator) Locate(ctx context.Context, req *policy.Request) (*hub.Stream, error) {
 	d := l.router.Route(ctx, req)
-	if d.Rejected {
-		code := d.Code
-		if code == "" {
-			code = protocol.CodeAuth
-		}
-		return nil, &protocol.Error{Code: code, Message: d.Reason}
+	if err := d.Err(); err != nil {
+		return nil, err
 	}
-	for i, src := range d.Sources {
-		if src.Kind != policy.SourceLocal {
-			via := upstream.ParseVia(req.Header.Get(upstream.ViaHeader))
-			return l.upstream.Ensure(ctx, upstream.Request{Stream: req.Stream, Token: req.Token, Via: via}, upstream.Remote(d.Sources[i:]))
-		}
-		if s := l.hub.Stream(req.Stream); s != nil {
-			return s, nil
-		}
-	}
-	return nil, hub.ErrNotFound
+	via := upstream.ParseVia(req.Header.Get(upstream.ViaHeader))
+	return l.upstream.Locate(ctx, upstream.Request{Stream: req.Stream, Token: req.Token, Via: via}, d.Sources, req.OnlySource)
 }
 
 // closeHLS answers the waiting playlist requests, so that the shutdown does

@@ -66,9 +66,10 @@ type Config struct {
 
 // Upstream is the cluster side of a PULL (implemented by upstream.Manager).
 type Upstream interface {
-	// Ensure returns the local stream, pulling it from the first source
-	// that has it; hub.ErrNotFound if none has.
-	Ensure(ctx context.Context, req upstream.Request, sources []policy.Source) (*hub.Stream, error)
+	// Locate returns the local stream from the first of sources that has
+	// it, pulling it from another node if need be (unless onlyLocal);
+	// hub.ErrNotFound if none has.
+	Locate(ctx context.Context, req upstream.Request, sources []policy.Source, onlyLocal bool) (*hub.Stream, error)
 	// Yield stops pulling a stream so that a local publisher can take it
 	// over; it reports whether there was such a pull.
 	Yield(stream string) bool

@@ -80,14 +80,7 @@ func (s *session) route(req *policy.Request) ([]policy.Source, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.m.cfg.AuthTimeout)
 	defer cancel()
 	d := s.m.cfg.Router.Route(ctx, req)
-	if d.Rejected {
-		code := d.Code
-		if code == "" {
-			code = protocol.CodeAuth
-		}
-		return nil, &protocol.Error{Code: code, Message: d.Reason}
-	}
-	return d.Sources, nil
+	return d.Sources, d.Err()
 }
 
 // looped reports whether a relayed PULL already passed through this node,
@@ -99,25 +92,32 @@ func (s *session) looped(via []string) bool {
 	return s.m.cfg.InstanceID != "" && slices.Contains(via, s.m.cfg.InstanceID)
 }
 
-// subscribe tries the sources in order and subscribes to the first that has
-// the stream: this node's own streams, or (from the first other source on)
-// a pull from another node.
+// subscribe subscribes to the stream from the first of sources that has
+// it: this node's own streams, or a pull from another node. A source that
+// cannot be asked (the registry or the upstream node is unreachable)
+// refuses the PULL with UNAVAILABLE, so that the viewer retries instead of
+// concluding that the stream does not exist.
 func (s *session) subscribe(sources []policy.Source, req *policy.Request, via []string, start hub.Start) (*hub.Subscription, error) {
-	for i, src := range sources {
-		if src.Kind != policy.SourceLocal {
-			if s.m.cfg.Upstream == nil || req.OnlySource {
-				continue
-			}
-			return s.subscribeUpstream(sources[i:], req, via, start)
+	if s.m.cfg.Upstream != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), upstreamTimeout)
+		defer cancel()
+		_, err := s.m.cfg.Upstream.Locate(ctx, upstream.Request{Stream: req.Stream, Token: req.Token, Via: via}, sources, req.OnlySource)
+		switch {
+		case errors.Is(err, hub.ErrNotFound), errors.Is(err, hub.ErrTooManyStreams):
+			return nil, limitError(err)
+		case err != nil:
+			s.log().Warn().Err(err).Str("stream", req.Stream).Str("remote", s.remote).Msg("cannot fetch the stream from another node")
+			return nil, &protocol.Error{Code: protocol.CodeUnavailable, Message: "stream " + req.Stream + " cannot be fetched from another node now; try again"}
 		}
-		sub, err := s.m.cfg.Hub.Subscribe(req.Stream, start, s)
-		if errors.Is(err, hub.ErrNotFound) {
-			continue
-		}
-		return sub, limitError(err)
+	} else if !slices.ContainsFunc(sources, func(src policy.Source) bool { return src.Kind == policy.SourceLocal }) {
+		return nil, hub.ErrNotFound
 	}
-	return nil, hub.ErrNotFound
+	sub, err := s.m.cfg.Hub.Subscribe(req.Stream, start, s)
+	return sub, limitError(err)
 }
+
+// upstreamTimeout bounds the search for a stream on other nodes.
+const upstreamTimeout = 10 * time.Second
 
 // limitError turns the hub's capacity refusals into the protocol's errors;
 // other errors are returned as they are.
@@ -129,31 +129,6 @@ func limitError(err error) error {
 		return &protocol.Error{Code: protocol.CodeTooManyStreams, Message: "this node has as many live streams as it allows, and cannot relay another one; try another node"}
 	}
 	return err
-}
-
-// upstreamTimeout bounds the search for a stream on other nodes.
-const upstreamTimeout = 10 * time.Second
-
-// subscribeUpstream subscribes to the stream as pulled from the first of
-// sources that has it. A source that cannot be asked (the registry or the
-// upstream node is unreachable) refuses the PULL with UNAVAILABLE, so that
-// the viewer retries instead of concluding that the stream does not exist.
-func (s *session) subscribeUpstream(sources []policy.Source, req *policy.Request, via []string, start hub.Start) (*hub.Subscription, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), upstreamTimeout)
-	defer cancel()
-	_, err := s.m.cfg.Upstream.Ensure(ctx, upstream.Request{Stream: req.Stream, Token: req.Token, Via: via}, upstream.Remote(sources))
-	if errors.Is(err, hub.ErrTooManyStreams) {
-		return nil, limitError(err)
-	}
-	if err != nil && !errors.Is(err, hub.ErrNotFound) {
-		s.log().Warn().Err(err).Str("stream", req.Stream).Str("remote", s.remote).Msg("cannot fetch the stream from another node")
-		return nil, &protocol.Error{Code: protocol.CodeUnavailable, Message: "stream " + req.Stream + " cannot be fetched from another node now; try again"}
-	}
-	if err != nil {
-		return nil, err
-	}
-	sub, err := s.m.cfg.Hub.Subscribe(req.Stream, start, s)
-	return sub, limitError(err)
 }
 
 // receiveViewerMessages reads what a viewer may send after OK: heartbeats,

@@ -222,8 +222,29 @@ func (m *Manager) token(stream, viewerToken string) (string, error) {
 	return t, nil
 }
 
-// Remote returns the sources other than this node, in order.
-func Remote(sources []policy.Source) []policy.Source {
+// Locate returns the local stream for a PULL from the first of sources that
+// has it: this node's own streams, or, from the first other source on, a
+// pull from another node (Ensure). onlyLocal (only_source, or a looped
+// relay chain) skips the other nodes. It returns hub.ErrNotFound if no
+// source has the stream.
+func (m *Manager) Locate(ctx context.Context, req Request, sources []policy.Source, onlyLocal bool) (*hub.Stream, error) {
+	for i, src := range sources {
+		if src.Kind != policy.SourceLocal {
+			if onlyLocal {
+				continue
+			}
+			return m.Ensure(ctx, req, remote(sources[i:]))
+		}
+		if s := m.cfg.Hub.Stream(req.Stream); s != nil {
+			m.touch(req.Stream)
+			return s, nil
+		}
+	}
+	return nil, hub.ErrNotFound
+}
+
+// remote returns the sources other than this node, in order.
+func remote(sources []policy.Source) []policy.Source {
 	out := make([]policy.Source, 0, len(sources))
 	for _, s := range sources {
 		if s.Kind != policy.SourceLocal {

@@ -318,3 +318,39 @@ func TestYield(t *testing.T) {
 		t.Fatal("pull still registered after Yield")
 	}
 }
+
+// Locate tries the route's sources in order: this node's stream when the
+// route lists this node and it has the stream, another node otherwise,
+// unless only local streams may serve the PULL.
+func TestLocate(t *testing.T) {
+	src := newSource(t, streaming("e1", 20*time.Millisecond))
+	m, h := newManager(t, Config{})
+	local := policy.Source{Kind: policy.SourceLocal}
+	remote := policy.Source{Kind: policy.SourceUpstream, URL: src.url}
+
+	if _, err := m.Locate(t.Context(), Request{Stream: "s"}, []policy.Source{local, remote}, true); !errors.Is(err, hub.ErrNotFound) {
+		t.Fatalf("Locate with onlyLocal = %v, want hub.ErrNotFound", err)
+	}
+	if src.pulls.Load() != 0 {
+		t.Fatal("onlyLocal pulled from another node")
+	}
+	pub, err := h.Publish("mine", hub.PublishOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Locate(t.Context(), Request{Stream: "mine"}, []policy.Source{local, remote}, false)
+	if err != nil || got != pub.Stream() {
+		t.Fatalf("Locate of a local stream = %v, %v", got, err)
+	}
+	if src.pulls.Load() != 0 {
+		t.Fatal("a stream this node has was pulled from another node")
+	}
+	s, err := m.Locate(t.Context(), Request{Stream: "s"}, []policy.Source{local, remote}, false)
+	if err != nil {
+		t.Fatalf("Locate through the upstream: %v", err)
+	}
+	waitFragments(t, s, 1)
+	if src.pulls.Load() != 1 {
+		t.Fatalf("upstream saw %d PULLs, want 1", src.pulls.Load())
+	}
+}
