@@ -67,7 +67,7 @@ test-browser: build
 	npm run --silent --workspace player-demo typecheck
 	npm test --workspace player-demo
 
-## bench-browser: only the browser latency figures of docs/benchmarks.md (60 s, 10 page loads)
+## bench-browser: only the browser latency figures of docs/benchmarks.md (60 s per mode, 10 + 10 page loads)
 bench-browser: build
 	npm run --workspace player-demo bench
 
@@ -75,8 +75,12 @@ bench-browser: build
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./sdk-go/protocol -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./sdk-go/cmaf -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./sdk-go/cmaf -run '^$$' -fuzz '^FuzzShiftDecodeTimes$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./server/internal/config -run '^$$' -fuzz '^FuzzParseDotenv$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./server/internal/hlshttp -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./server/internal/hlshttp/hlscheck -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./server/internal/hlshttp/hlscheck -run '^$$' -fuzz '^FuzzParseAttributes$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./plugins/pdk -run '^$$' -fuzz '^FuzzAppendBase64URL$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./plugins/pdk -run '^$$' -fuzz '^FuzzJSONScanner$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./plugins/pdk -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME)

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The demo: a relay with demo secrets on DEMO_PORT (default 8080) that also
-# serves the player demo page, the committed sample stream published in a
-# loop through the Go SDK, and one URL to open in a browser (the page, the
-# stream and a PULL token valid for 24 hours). Ctrl-C stops everything.
+# serves the player demo page, the committed samples published in a loop
+# through the Go SDK (MPEG-TS in whole 1 s fragments, and fMP4 in 200 ms
+# parts), and one URL to open in a browser: the page's compare view (the
+# stream in parts played by hls.js and by the direct mode side by side), with
+# PULL tokens valid for 24 hours for both streams, so that every mode of the
+# page plays from it. Ctrl-C stops everything.
 set -euo pipefail
 # Own process groups for the children: Ctrl-C reaches this script only, and
 # cleanup stops them in order.
@@ -11,6 +14,7 @@ cd "$(dirname "$0")/.."
 
 port=${DEMO_PORT:-8080}
 stream=${DEMO_STREAM:-demo/sample/640x360-30~400}
+parts_stream=${DEMO_PARTS_STREAM:-demo/sample-ll/640x360-30~400}
 pull_secret=demo-pull-secret
 push_secret=demo-push-secret
 url="ws://127.0.0.1:${port}/"
@@ -39,6 +43,8 @@ done
 
 bin/publish -url "$url" -stream "$stream" -secret "$push_secret" -sample &
 pids+=($!)
+bin/publish -url "$url" -stream "$parts_stream" -secret "$push_secret" -sample -cmaf &
+pids+=($!)
 
 # status PATH: the HTTP status the relay answers to GET PATH (bash only: a
 # fresh machine may have no curl).
@@ -65,12 +71,17 @@ urlencode() {
 }
 
 token=$(bin/token -action PULL -stream "$stream" -secret "$pull_secret" -ttl 24h)
-# Print the URL once the stream is on the relay (its HLS playlist exists).
-for _ in $(seq 50); do
-  [ "$(status "/hls/$(urlencode "$stream")/index.m3u8?token=${token}" 2>/dev/null)" = 200 ] && break
-  sleep 0.1
+parts_token=$(bin/token -action PULL -stream "$parts_stream" -secret "$pull_secret" -ttl 24h)
+# Print the URL once both streams are on the relay (their HLS playlists exist).
+for s in "$stream" "$parts_stream"; do
+  t=$token
+  [ "$s" = "$parts_stream" ] && t=$parts_token
+  for _ in $(seq 50); do
+    [ "$(status "/hls/$(urlencode "$s")/index.m3u8?token=${t}" 2>/dev/null)" = 200 ] && break
+    sleep 0.1
+  done
 done
-page="http://127.0.0.1:${port}/demo/?stream=$(urlencode "$stream")&token=${token}"
+page="http://127.0.0.1:${port}/demo/?mode=compare&stream=$(urlencode "$parts_stream")&token=${parts_token}&fragments_stream=$(urlencode "$stream")&fragments_token=${token}"
 
 cat <<MSG
 
@@ -78,11 +89,14 @@ cat <<MSG
 
     ${page}
 
-  The page plays the sample stream from the relay (WebSocket, hlsrelay SDK + hls.js)
-  and shows its glass-to-glass latency, buffer, bitrate and connection state.
+  The page opens on its compare view: the sample in 200 ms parts, played by hls.js
+  (LL-HLS) and by the SDK's direct mode (parts appended to MSE) side by side, each with
+  its live relay-to-screen latency. Its mode buttons switch to one player: hls.js with
+  whole 1 s fragments (the MPEG-TS stream), hls.js with LL-HLS parts, or direct.
 
     relay     ${url}
-    stream    ${stream}
+    streams   ${stream}       (MPEG-TS, whole 1 s fragments)
+              ${parts_stream}    (fMP4, 200 ms parts, 1 s fragments)
     secrets   PULL_SECRET=${pull_secret}  PUSH_SECRET=${push_secret}
 
   Watch it in a terminal (one line per fragment, with latency):

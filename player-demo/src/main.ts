@@ -1,29 +1,45 @@
 /**
- * The player demo page: plays an hlsrelay stream in a `<video>` through the SDK and
- * hls.js, and shows what a viewer gets: glass-to-glass latency, buffer, bitrate, the
- * connection's state, and every problem in words.
+ * The player demo page: plays an hlsrelay stream through the SDK in one of its
+ * low-latency modes, or two of them side by side, and shows what a viewer gets:
+ * relay-to-screen and glass-to-glass latency, buffer, bitrate, the connection's state,
+ * and every problem in words.
  *
  * The page's address holds what it plays: `?stream=ID&token=PULL_TOKEN`, optionally
- * `&relay=ws://host:port/` (default: the relay that served the page) and
- * `&transport=hls` (the relay's HLS over HTTP instead of its WebSocket).
+ * `&mode=fragments|parts|direct|compare`, `&fragments_stream=ID&fragments_token=T` (what
+ * the `fragments` mode plays), `&relay=ws://host:port/` (default: the relay that served
+ * the page) and `&transport=hls` (the relay's HLS over HTTP instead of its WebSocket).
  */
-import { PlaybackMeter } from "./meter";
-import { startPlayback, type ConnectionState, type Playback, type Problem } from "./playback";
-import { checkSettings, readSettings, settingsSearch, type DemoSettings, type Transport } from "./settings";
-import { RollingBitrate, formatBitrate, formatSeconds, summarize, type Summary } from "./stats";
-import { LatencyChart, byId, clearProblem, logLine, setText, showProblem, showState } from "./view";
+import { Pane, bufferedAhead, stallText, type PaneHost, type PaneProbe, type PaneState } from "./pane";
+import type { Problem } from "./playback";
+import {
+  MODE_LABELS,
+  checkSettings,
+  modePanes,
+  readSettings,
+  settingsSearch,
+  type DemoSettings,
+  type Mode,
+  type Transport,
+} from "./settings";
+import { formatBitrate, formatSeconds, summarize, type Summary } from "./stats";
+import { LatencyChart, byId, clearProblem, logLine, setText, showProblem, showState, type ChartSeries } from "./view";
 
 /**
  * What the page exposes as `window.hlsrelayDemo`, for browser tests and for the
- * curious in the console.
+ * curious in the console. The figures at the top level are those of the first player
+ * (the only one, except in the compare view); `panes` has each player's.
  */
 export interface DemoProbe {
   readonly settings: DemoSettings;
-  readonly state: ConnectionState | "idle" | "stopped";
+  readonly mode: Mode;
+  /** The worst state of the players: failed, reconnecting, connecting, ended, live. */
+  readonly state: PaneState;
   /** Every problem shown, oldest first. */
   readonly problems: Problem[];
   /** Fatal hls.js errors, as hls.js reported them (before any recovery). */
   readonly hlsFatal: Array<{ type: string; details: string }>;
+  /** The players shown, left to right. */
+  readonly panes: PaneProbe[];
   /** Milliseconds from navigation start to the first frame on screen. */
   readonly firstFrameMs: number | null;
   readonly stalls: number;
@@ -36,42 +52,70 @@ export interface DemoProbe {
   /** Glass-to-glass latency of each frame on screen since the last reset, in seconds. */
   latencySamples(): number[];
   latencySummary(): Summary | null;
+  /** Relay-to-screen latency of each frame on screen since the last reset, in seconds. */
+  relaySamples(): number[];
+  relaySummary(): Summary | null;
+  /** Starts a new measurement window in every player. */
   resetLatency(): void;
 }
 
-const video = byId<HTMLVideoElement>("video");
 const form = byId<HTMLFormElement>("picker");
 const chart = new LatencyChart(byId<HTMLCanvasElement>("chart"));
 
-let playback: Playback | null = null;
-let meter: PlaybackMeter | null = null;
-let bitrate = new RollingBitrate();
-let state: DemoProbe["state"] = "idle";
-let fragments = 0;
-let reconnects = 0;
 const problems: Problem[] = [];
 const hlsFatal: Array<{ type: string; details: string }> = [];
 let settings = readSettings(window.location);
+/** The page's own state when no player runs (idle, stopped, or failed before playing). */
+let pageState: PaneState = "idle";
 
-function setState(s: DemoProbe["state"], detail: string): void {
-  if (s === "reconnecting" && state !== "reconnecting") reconnects++;
-  state = s;
-  showState(s, detail);
-  if (s === "live") clearProblem(true);
+const panes = [new Pane(byId("pane-0"), byId<HTMLVideoElement>("video"), host()), new Pane(byId("pane-1"), byId<HTMLVideoElement>("video-2"), host())];
+/** The panes playing now. */
+let active: Pane[] = [];
+
+function host(): PaneHost {
+  return {
+    changed: () => updateState(),
+    problem: (p) => problem(p),
+    log: (line) => logLine(line),
+    hlsFatal: (type, details) => hlsFatal.push({ type, details }),
+  };
+}
+
+const RANK: Record<PaneState, number> = { failed: 0, reconnecting: 1, connecting: 2, ended: 3, live: 4, idle: 5, stopped: 6 };
+
+/** The page's state: the worst of its players'. */
+function currentState(): { state: PaneState; detail: string } {
+  if (active.length === 0) return { state: pageState, detail: "" };
+  let worst = active[0] as Pane;
+  for (const p of active) if (RANK[p.state] < RANK[worst.state]) worst = p;
+  const detail = active.length > 1 ? active.map((p) => `${p.mode ?? ""}: ${p.state}${p.detail ? ` (${p.detail})` : ""}`).join(" · ") : worst.detail;
+  return { state: worst.state, detail };
+}
+
+function updateState(): void {
+  const { state, detail } = currentState();
+  showState(state, detail);
+  if (state === "live") clearProblem(true);
 }
 
 function problem(p: Problem): void {
   problems.push(p);
   showProblem(p);
   logLine(`${p.code}: ${p.message.replace(/^hlsrelay: /, "")}`, true);
-  if (p.fatal) setState("failed", p.code);
 }
 
 function fillForm(s: DemoSettings): void {
   byId<HTMLInputElement>("in-stream").value = s.stream;
-  byId<HTMLInputElement>("in-relay").value = s.relay;
   byId<HTMLInputElement>("in-token").value = s.token;
-  const radio = form.querySelector<HTMLInputElement>(`input[name="transport"][value="${s.transport}"]`);
+  byId<HTMLInputElement>("in-fstream").value = s.fragmentsStream;
+  byId<HTMLInputElement>("in-ftoken").value = s.fragmentsToken;
+  byId<HTMLInputElement>("in-relay").value = s.relay;
+  checkRadio("transport", s.transport);
+  checkRadio("mode", s.mode);
+}
+
+function checkRadio(name: string, value: string): void {
+  const radio = document.querySelector<HTMLInputElement>(`input[name="${name}"][value="${value}"]`);
   if (radio) radio.checked = true;
 }
 
@@ -80,95 +124,116 @@ function readForm(): DemoSettings {
   const text = (k: string): string => String(data.get(k) ?? "").trim();
   return {
     stream: text("stream"),
-    relay: text("relay"),
     token: text("token"),
+    fragmentsStream: text("fragments_stream"),
+    fragmentsToken: text("fragments_token"),
+    relay: text("relay"),
+    mode: (text("mode") || "fragments") as Mode,
     transport: (text("transport") || "ws") as Transport,
     debug: settings.debug,
   };
 }
 
-function stop(next: DemoProbe["state"] = "stopped"): void {
-  meter?.destroy();
-  playback?.destroy();
-  meter = null;
-  playback = null;
-  setState(next, "");
+/** What each mode does, under the mode choice. */
+const MODE_NOTES: Record<Mode, string> = {
+  fragments:
+    "hls.js plays whole fragments from a playlist the SDK writes as they arrive over the WebSocket: a fragment (1 s in the sample) can only play once it is complete.",
+  parts:
+    "hls.js plays the stream's parts (200 ms in the sample) as LL-HLS: the SDK lists each part in the playlist the moment it arrives.",
+  direct:
+    "The SDK appends each part to Media Source Extensions the moment it arrives, without hls.js; a latency controller holds the playhead a few hundred milliseconds behind the newest part.",
+  compare: "The same stream in parts, played by hls.js (LL-HLS, left) and by the direct mode (MSE, right) at the same time.",
+};
+
+const COLORS = ["#4cc2ff", "#c678dd"];
+const GLASS_COLOR = "#3fb950";
+
+function layout(mode: Mode): void {
+  const compare = mode === "compare";
+  document.body.dataset.mode = mode;
+  byId("screens").dataset.count = compare ? "2" : "1";
+  (panes[1] as Pane).root.hidden = !compare;
+  setText("mode-note", MODE_NOTES[mode]);
+  checkRadio("mode", mode);
+  const series: ChartSeries[] = compare
+    ? modePanes(mode).map((m, i) => ({ label: `${MODE_LABELS[m]}, relay to screen`, color: COLORS[i] ?? "#fff" }))
+    : [
+        { label: "relay to screen", color: COLORS[0] ?? "#fff" },
+        { label: "glass to glass", color: GLASS_COLOR },
+      ];
+  chart.configure(series, mode === "fragments" ? 2 : 1, byId("chart-legend"));
+}
+
+function stop(next: PaneState = "stopped"): void {
+  for (const p of panes) p.stop(next);
+  active = [];
+  pageState = next;
+  updateState();
 }
 
 function play(s: DemoSettings): void {
   stop("idle");
   clearProblem();
+  settings = s;
+  layout(s.mode);
   const invalid = checkSettings(s);
   if (invalid) {
     problem({ code: "INVALID", message: invalid, fatal: true });
+    pageState = "failed";
+    updateState();
     return;
   }
-  settings = s;
-  fragments = 0;
-  reconnects = 0;
-  bitrate = new RollingBitrate();
-  chart.clear();
   setText("fact-transport", s.transport === "hls" ? "HLS over HTTP" : "WebSocket (hlsrelay SDK)");
-  let noStream = false;
-  try {
-    playback = startPlayback(video, s, {
-      state: (st, detail) => {
-        if (st === "ended" && detail === "no such stream") {
-          noStream = true;
-          problem({ code: "NO_STREAM", message: `stream "${s.stream}" is not on this relay`, fatal: true });
-          return;
-        }
-        if (!(noStream && st === "ended")) setState(st, detail);
-      },
-      problem,
-      log: (line) => logLine(line),
-      fragment: (bytes, seconds) => {
-        fragments++;
-        bitrate.add(bytes, seconds);
-      },
-      hlsFatal: (type, details) => hlsFatal.push({ type, details }),
-    });
-  } catch (err) {
-    problem({ code: "MEDIA_ERROR", message: String(err instanceof Error ? err.message : err), fatal: true });
-    return;
-  }
-  const p = playback;
-  meter = new PlaybackMeter(video, (t) => p.pdtAt(t));
+  const modes = modePanes(s.mode);
+  active = modes.map((_, i) => panes[i] as Pane);
+  modes.forEach((m, i) => {
+    const pane = panes[i] as Pane;
+    try {
+      pane.start(s, m, modes.length > 1 ? `${MODE_LABELS[m]}: ` : "");
+    } catch (err) {
+      pane.failed({ code: "MEDIA_ERROR", message: String(err instanceof Error ? err.message : err), fatal: true });
+    }
+  });
+  updateState();
 }
 
 function refresh(): void {
-  const m = meter;
-  const p = playback;
-  const glass = m?.latest ?? null;
-  const live = state === "live" && !video.paused;
-  setText("stat-latency", live ? formatSeconds(glass) : "–");
-  setText("badge-latency", live && glass !== null ? `${glass.toFixed(2)} s behind` : "–");
-  // The last 30 s at 30 frames per second.
-  const recent = m ? summarize(m.latencySamples().slice(-900)) : null;
-  setText(
-    "stat-latency-hint",
-    recent ? `median ${recent.median.toFixed(2)} s · p95 ${recent.p95.toFixed(2)} s (last ${Math.round(recent.count / 30)} s)` : "now minus the publish time of the frame on screen",
-  );
-  setText("stat-buffer", p ? formatSeconds(bufferedAhead(video)) : "–");
-  setText("stat-bitrate", p ? formatBitrate(bitrate.bitsPerSecond) : "–");
-  setText("stat-edge", p ? formatSeconds(p.edgeLatency()) : "–");
+  for (const p of active) p.refresh();
+  const first = active[0];
+  const now = first?.latest() ?? { relay: null, glass: null };
+  const recent = first?.recent() ?? { relay: null, glass: null };
+  const pb = first?.playback ?? null;
+  const m = first?.meter ?? null;
+  const video = (panes[0] as Pane).video;
+  setText("stat-relay", formatSeconds(now.relay));
+  setText("stat-relay-hint", recent.relay ? hint(recent.relay) : "now minus the time the relay received the part on screen");
+  setText("stat-latency", formatSeconds(now.glass));
+  setText("stat-latency-hint", recent.glass ? hint(recent.glass) : "now minus the publish time of the frame on screen");
+  setText("stat-buffer", pb ? formatSeconds(bufferedAhead(video)) : "–");
+  setText("stat-bitrate", pb ? formatBitrate(first?.bitrate.bitsPerSecond ?? null) : "–");
+  setText("stat-edge", pb ? formatSeconds(pb.edgeLatency()) : "–");
   setText("stat-first", m?.firstFrameMs != null ? `${Math.round(m.firstFrameMs)} ms` : "–");
-  setText("stat-stalls", m ? `${m.stalls}${m.stalls > 0 ? ` (${(m.stalledMs / 1000).toFixed(1)} s)` : ""}` : "–");
+  setText("stat-stalls", m ? stallText(m.stalls, m.stalledMs) : "–");
   setText("stat-picture", video.videoWidth > 0 ? `${video.videoWidth}×${video.videoHeight}` : "–");
-  setText("fact-fragments", String(fragments));
-  setText("fact-reconnects", String(reconnects));
-  setText("fact-rate", p ? `${video.playbackRate.toFixed(2)}×` : "–");
-  const q = typeof video.getVideoPlaybackQuality === "function" ? video.getVideoPlaybackQuality() : null;
-  setText("fact-dropped", q ? `${q.droppedVideoFrames} of ${q.totalVideoFrames}` : "–");
-  if (live) chart.add(glass);
+  const each = (f: (p: Pane) => string): string => (active.length > 0 ? active.map(f).join(" | ") : "–");
+  setText("fact-player", each((p) => p.playback?.describe() ?? "–"));
+  setText("fact-fragments", each((p) => `${p.fragments}${p.parts > 0 ? ` (${p.parts})` : ""}`));
+  setText("fact-reconnects", active.length > 0 ? each((p) => String(p.reconnects)) : "0");
+  setText("fact-rate", each((p) => (p.playback ? `${p.video.playbackRate.toFixed(2)}×` : "–")));
+  setText("fact-dropped", each((p) => dropped(p.video)));
+  if (active.some((p) => p.live)) {
+    chart.add(active.length > 1 ? active.map((p) => p.latest().relay) : [now.relay, now.glass]);
+  }
 }
 
-function bufferedAhead(v: HTMLVideoElement): number {
-  const b = v.buffered;
-  for (let i = 0; i < b.length; i++) {
-    if (b.start(i) <= v.currentTime + 0.1 && v.currentTime < b.end(i)) return b.end(i) - v.currentTime;
-  }
-  return 0;
+/** The median and 95th percentile of the last 30 s, at 30 frames per second. */
+function hint(s: Summary): string {
+  return `median ${s.median.toFixed(2)} s · p95 ${s.p95.toFixed(2)} s (last ${Math.round(s.count / 30)} s)`;
+}
+
+function dropped(v: HTMLVideoElement): string {
+  const q = typeof v.getVideoPlaybackQuality === "function" ? v.getVideoPlaybackQuality() : null;
+  return q ? `${q.droppedVideoFrames} of ${q.totalVideoFrames}` : "–";
 }
 
 form.addEventListener("submit", (ev) => {
@@ -177,47 +242,60 @@ form.addEventListener("submit", (ev) => {
   history.replaceState(null, "", settingsSearch(s, window.location) + window.location.hash);
   play(s);
 });
+// A mode takes effect at once, on the streams in the form.
+byId("modes").addEventListener("change", () => form.requestSubmit());
 byId("stop").addEventListener("click", () => stop());
 byId("alert-close").addEventListener("click", () => clearProblem());
 
+const firstProbe = (panes[0] as Pane).probe();
 const probe: DemoProbe = {
   get settings() {
     return settings;
   },
+  get mode() {
+    return settings.mode;
+  },
   get state() {
-    return state;
+    return currentState().state;
   },
   problems,
   hlsFatal,
+  get panes() {
+    return active.map((p) => p.probe());
+  },
   get firstFrameMs() {
-    return meter?.firstFrameMs ?? null;
+    return firstProbe.firstFrameMs;
   },
   get stalls() {
-    return meter?.stalls ?? 0;
+    return firstProbe.stalls;
   },
   get stalledMs() {
-    return meter?.stalledMs ?? 0;
+    return firstProbe.stalledMs;
   },
   get seeks() {
-    return meter?.seeks ?? 0;
+    return firstProbe.seeks;
   },
   get fragments() {
-    return fragments;
+    return firstProbe.fragments;
   },
   get opens() {
-    return playback?.opens ?? 0;
+    return firstProbe.opens;
   },
   get resumes() {
-    return playback?.resumes ?? 0;
+    return firstProbe.resumes;
   },
-  latencySamples: () => meter?.latencySamples() ?? [],
-  latencySummary: () => summarize(meter?.latencySamples() ?? []),
-  resetLatency: () => meter?.resetSamples(),
+  latencySamples: () => firstProbe.latencySamples(),
+  latencySummary: () => summarize(firstProbe.latencySamples()),
+  relaySamples: () => firstProbe.relaySamples(),
+  relaySummary: () => summarize(firstProbe.relaySamples()),
+  resetLatency: () => {
+    for (const p of active) p.meter?.resetSamples();
+  },
 };
 (window as unknown as { hlsrelayDemo: DemoProbe }).hlsrelayDemo = probe;
 
-video.muted = true; // browsers play muted video without a click
 fillForm(settings);
+layout(settings.mode);
 setInterval(refresh, 250);
 if (settings.stream !== "") play(settings);
 else logLine("enter a stream id and a PULL token, then Play");

@@ -92,18 +92,43 @@ export function logLine(text: string, error = false): void {
   while (list.children.length > 100) list.lastElementChild?.remove();
 }
 
-/** A latency chart: one point per reading over the last `windowSeconds`, and the 2 s target line. */
+/** A line of the latency chart. */
+export interface ChartSeries {
+  label: string;
+  color: string;
+}
+
+/** A latency chart: one line per series over the last `windowSeconds`, and a dashed target line. */
 export class LatencyChart {
-  private points: Array<{ t: number; v: number }> = [];
+  private points: Array<{ t: number; v: Array<number | null> }> = [];
+  private series: ChartSeries[] = [{ label: "latency", color: "#4cc2ff" }];
+  private target = 2;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
     private readonly windowSeconds = 60,
   ) {}
 
-  add(value: number | null): void {
+  /** Sets the lines and the target (seconds), clears the chart and writes the legend into `legend`. */
+  configure(series: ChartSeries[], target: number, legend: HTMLElement): void {
+    this.series = series;
+    this.target = target;
+    legend.replaceChildren();
+    const item = (label: string, color: string, dashed: boolean): void => {
+      const swatch = document.createElement("i");
+      swatch.className = dashed ? "swatch target" : "swatch";
+      swatch.style.background = color;
+      legend.append(swatch, document.createTextNode(label));
+    };
+    for (const s of series) item(s.label, s.color, false);
+    item(`${target} s`, TARGET_COLOR, true);
+    this.clear();
+  }
+
+  /** Adds one reading per series (null: none now). */
+  add(values: Array<number | null>): void {
     const now = performance.now();
-    if (value !== null && Number.isFinite(value)) this.points.push({ t: now, v: value });
+    if (values.some((v) => v !== null && Number.isFinite(v))) this.points.push({ t: now, v: values });
     const oldest = now - this.windowSeconds * 1000;
     while (this.points.length > 0 && (this.points[0]?.t ?? now) < oldest) this.points.shift();
     this.draw(now);
@@ -126,32 +151,47 @@ export class LatencyChart {
     const g = c.getContext("2d");
     if (!g) return;
     g.clearRect(0, 0, w, h);
-    const top = Math.max(3, ...this.points.map((p) => p.v)) * 1.1;
+    let top = this.target * 1.5;
+    for (const p of this.points) for (const v of p.v) if (v !== null && Number.isFinite(v)) top = Math.max(top, v * 1.1);
+    const step = top <= 1.5 ? 0.25 : top <= 4 ? 0.5 : 1;
     const y = (v: number): number => h - (v / top) * (h - 8 * ratio) - 4 * ratio;
     const x = (t: number): number => w - ((now - t) / (this.windowSeconds * 1000)) * w;
     g.lineWidth = ratio;
     g.strokeStyle = "#2a3340";
     g.fillStyle = "#8b98a8";
     g.font = `${11 * ratio}px system-ui, sans-serif`;
-    for (let v = 1; v < top; v++) {
+    for (let v = step; v < top; v += step) {
       g.beginPath();
       g.moveTo(0, y(v));
       g.lineTo(w, y(v));
       g.stroke();
-      g.fillText(`${v} s`, 4 * ratio, y(v) - 3 * ratio);
+      g.fillText(`${Number(v.toFixed(2))} s`, 4 * ratio, y(v) - 3 * ratio);
     }
     g.setLineDash([6 * ratio, 4 * ratio]);
-    g.strokeStyle = "#d29922";
+    g.strokeStyle = TARGET_COLOR;
     g.beginPath();
-    g.moveTo(0, y(2));
-    g.lineTo(w, y(2));
+    g.moveTo(0, y(this.target));
+    g.lineTo(w, y(this.target));
     g.stroke();
     g.setLineDash([]);
-    if (this.points.length < 2) return;
-    g.strokeStyle = "#4cc2ff";
     g.lineWidth = 2 * ratio;
-    g.beginPath();
-    this.points.forEach((p, i) => (i === 0 ? g.moveTo(x(p.t), y(p.v)) : g.lineTo(x(p.t), y(p.v))));
-    g.stroke();
+    this.series.forEach((s, i) => {
+      g.strokeStyle = s.color;
+      g.beginPath();
+      let drawing = false;
+      for (const p of this.points) {
+        const v = p.v[i];
+        if (v === null || v === undefined || !Number.isFinite(v)) {
+          drawing = false;
+          continue;
+        }
+        if (drawing) g.lineTo(x(p.t), y(v));
+        else g.moveTo(x(p.t), y(v));
+        drawing = true;
+      }
+      g.stroke();
+    });
   }
 }
+
+const TARGET_COLOR = "#d29922";

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { demoUrl, launchBrowser, screenshot, snapshot, waitPlaying, type Browser } from "./helpers/browser";
+import type { Page } from "playwright-core";
+import { demoUrl, launchBrowser, paneSnapshots, screenshot, snapshot, waitPlaying, type Browser, type PaneSnapshot } from "./helpers/browser";
 import {
   PULL_SECRET,
   TcpProxy,
@@ -10,6 +11,8 @@ import {
   publisherConnections,
   repoRoot,
   signToken,
+  sleep,
+  startCmafPublisher,
   startPublisher,
   startRelay,
   startStaticServer,
@@ -19,21 +22,48 @@ import {
 } from "./helpers/processes";
 
 // The demo page in Debian's headless Chromium against a real relay (bin/hlsrelay with
-// DEMO_PAGE_ENABLED=YES) fed by bin/publish with the committed sample (1 s fragments).
+// DEMO_PAGE_ENABLED=YES) fed by bin/publish with the committed samples: MPEG-TS in 1 s
+// fragments, and fMP4 in 200 ms parts (-cmaf).
 
 const STREAM = "e2e/sample/640x360-30~400";
+const PARTS_STREAM = "e2e/sample-ll/640x360-30~400";
 const RECONNECT_STREAM = "e2e/reconnect/640x360-30~400";
 
 let relay: Relay;
 let publisher: Proc;
+let partsPublisher: Proc;
 let publisherProxy: TcpProxy;
 let reconnectingPublisher: Proc;
 let browser: Browser;
 
-describe("the demo page on one relay", { timeout: 240_000 }, () => {
+/**
+ * Waits until every player of the page shows a picture, then until each plays `seconds`
+ * more (its playhead advanced, and it decoded at least 15 frames a second); returns them then.
+ */
+async function waitPanesPlaying(page: Page, browser: Browser, count: number, seconds: number): Promise<PaneSnapshot[]> {
+  const deadline = Date.now() + 20_000 + seconds * 1000;
+  const fail = (s: PaneSnapshot[], what: string): Error => new Error(`${what}: ${JSON.stringify(s, null, 1)}\nbrowser log:\n${browser.logs.slice(-30).join("\n")}`);
+  let s = await paneSnapshots(page);
+  while (!(s.length === count && s.every((p) => p.videoWidth > 0 && p.firstFrameMs !== null))) {
+    if (Date.now() > deadline) throw fail(s, "no picture in every player");
+    await sleep(100);
+    s = await paneSnapshots(page);
+  }
+  const base = s;
+  const done = (): boolean => s.every((p, i) => p.currentTime >= (base[i]?.currentTime ?? 0) + seconds && p.frames >= (base[i]?.frames ?? 0) + 15 * seconds);
+  while (!done()) {
+    if (Date.now() > deadline) throw fail(s, `not every player played ${seconds} s`);
+    await sleep(100);
+    s = await paneSnapshots(page);
+  }
+  return s;
+}
+
+describe("the demo page on one relay", { timeout: 300_000 }, () => {
   before(async () => {
     relay = await startRelay();
     publisher = await startPublisher(relay, STREAM);
+    partsPublisher = await startCmafPublisher(relay, PARTS_STREAM);
     // The second stream's publisher reaches the relay through a proxy the test cuts.
     publisherProxy = await TcpProxy.start(relay.port);
     reconnectingPublisher = await startPublisher(relay, RECONNECT_STREAM, `ws://127.0.0.1:${publisherProxy.port}/`);
@@ -42,6 +72,7 @@ describe("the demo page on one relay", { timeout: 240_000 }, () => {
   after(async () => {
     await browser?.close();
     await reconnectingPublisher?.stop();
+    await partsPublisher?.stop();
     await publisher?.stop();
     await publisherProxy?.close();
     await relay?.stop();
@@ -140,6 +171,79 @@ describe("the demo page on one relay", { timeout: 240_000 }, () => {
     );
     console.log(`HLS over HTTP: glass-to-glass ${sum?.median.toFixed(2) ?? "?"} s (median of the first ${sum?.count ?? 0} frames, startup included)`);
     await screenshot(page, "player-demo-hls");
+    await page.close();
+  });
+
+  test("(f) the compare view plays the stream in parts with hls.js and directly side by side, each with its relay-to-screen latency; the modes are a click away", async () => {
+    const page = await browser.newPage();
+    const sockets: string[] = [];
+    page.on("websocket", (ws) => sockets.push(ws.url()));
+    const token = signToken(PULL_SECRET, "PULL", PARTS_STREAM);
+    const fragmentsToken = signToken(PULL_SECRET, "PULL", STREAM);
+    await page.goto(demoUrl(`${relay.http}/demo/`, { mode: "compare", stream: PARTS_STREAM, token, fragmentsStream: STREAM, fragmentsToken }));
+    const panes = await waitPanesPlaying(page, browser, 2, 3);
+    assert.deepEqual(
+      panes.map((p) => [p.mode, p.playing, p.stream, p.state]),
+      [
+        ["parts", "hls.js, LL-HLS parts", PARTS_STREAM, "live"],
+        ["direct", "direct (MSE parts)", PARTS_STREAM, "live"],
+      ],
+    );
+    assert.deepEqual(sockets, [relay.url, relay.url], "one WebSocket per player");
+    for (const p of panes) {
+      assert.equal(p.videoWidth, 640);
+      assert.equal(p.fallback, null);
+      // What the person sees: each player's relay-to-screen latency, under it and on the picture.
+      assert.match(p.shown.relay, /^\d+\.\d\d s$/, JSON.stringify(p.shown));
+      assert.match(p.shown.badge, /^\d+\.\d\d s$/, JSON.stringify(p.shown));
+    }
+    const counts = await page.evaluate(() =>
+      (window as unknown as { hlsrelayDemo: { panes: Array<{ relaySamples(): number[] }> } }).hlsrelayDemo.panes.map((p) => p.relaySamples().length),
+    );
+    assert.ok(counts.every((n) => n > 30), `relay-to-screen samples: ${counts.join(", ")}`);
+    let s = await snapshot(page);
+    assert.deepEqual(s.hlsFatal, []);
+    assert.deepEqual(s.problems, []);
+    assert.equal(s.state, "live");
+    await screenshot(page, "player-demo-compare");
+
+    // The whole-fragments mode plays the MPEG-TS stream named in the address; the address follows.
+    await page.locator("#modes label", { hasText: "whole fragments" }).click();
+    await until(async () => (await paneSnapshots(page))[0]?.stream === STREAM, 5_000, "the whole-fragments mode");
+    s = await waitPlaying(page, browser, 2);
+    let [p] = await paneSnapshots(page);
+    assert.equal(p?.playing, "hls.js, whole fragments");
+    assert.equal((await paneSnapshots(page)).length, 1);
+    let q = new URL(page.url()).searchParams;
+    assert.equal(q.get("mode"), null, "the default mode is left out of the address");
+    assert.equal(q.get("fragments_stream"), STREAM);
+    assert.match(s.shown.latency, /^\d+\.\d\d s$/, "glass to glass");
+
+    await page.locator("#modes label", { hasText: "direct" }).click();
+    await until(async () => (await paneSnapshots(page))[0]?.mode === "direct", 5_000, "the direct mode");
+    s = await waitPlaying(page, browser, 2);
+    [p] = await paneSnapshots(page);
+    assert.equal(p?.playing, "direct (MSE parts)");
+    assert.equal(p?.stream, PARTS_STREAM);
+    q = new URL(page.url()).searchParams;
+    assert.equal(q.get("mode"), "direct");
+    assert.deepEqual(s.hlsFatal, []);
+    assert.deepEqual(s.problems, []);
+    console.log(`compare view: relay to screen ${panes.map((x) => `${x.playing} ${x.shown.relay}`).join(", ")}; first frames ${panes.map((x) => Math.round(x.firstFrameMs ?? 0)).join(" and ")} ms`);
+    await page.close();
+  });
+
+  test("(g) the direct mode hands an MPEG-TS stream to hls.js, and says so", async () => {
+    const page = await browser.newPage();
+    await page.goto(demoUrl(`${relay.http}/demo/`, { mode: "direct", stream: STREAM, token: signToken(PULL_SECRET, "PULL", STREAM) }));
+    const s = await waitPlaying(page, browser, 2);
+    const [p] = await paneSnapshots(page);
+    assert.match(p?.fallback ?? "", /^mpegts: /);
+    assert.equal(p?.playing, "hls.js, whole fragments");
+    assert.deepEqual(s.hlsFatal, []);
+    assert.deepEqual(s.problems, []);
+    const log = await page.locator("#log").textContent();
+    assert.match(log ?? "", /the direct mode cannot play this stream \(the stream is MPEG-TS\): hls\.js plays it/);
     await page.close();
   });
 

@@ -12,6 +12,9 @@ func AppendPush(dst []byte, p Push) []byte {
 		if p.Epoch != "" {
 			w.add("epoch", p.Epoch)
 		}
+		if p.Parts {
+			w.add("parts", "1")
+		}
 	}
 	return w.buf
 }
@@ -33,6 +36,9 @@ func AppendPull(dst []byte, p Pull) []byte {
 			w.add("epoch", p.Resume.Epoch)
 			w.addUint("after", p.Resume.After)
 		}
+		if p.Parts {
+			w.add("parts", "1")
+		}
 	}
 	return w.buf
 }
@@ -50,6 +56,12 @@ func AppendOK(dst []byte, ok OK) []byte {
 	}
 	if ok.HasNext {
 		w.addUint("next", ok.Next)
+	}
+	if ok.Parts {
+		w.add("parts", "1")
+		if ok.NextPart > 0 {
+			w.addUint("next_part", ok.NextPart)
+		}
 	}
 	return w.buf
 }
@@ -72,6 +84,9 @@ func AppendFragment(dst []byte, f Fragment, ext bool) []byte {
 	}
 	if f.Disc {
 		w.add("disc", "1")
+	}
+	if f.Parts > 0 {
+		w.addUint("parts", f.Parts)
 	}
 	return w.buf
 }

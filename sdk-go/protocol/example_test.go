@@ -34,8 +34,8 @@ func ExampleParseFragment() {
 		fmt.Printf("%+v\n", f)
 	}
 	// Output:
-	// {Duration:2.002 Seq:0 HasSeq:false Time:0 Disc:false}
-	// {Duration:1 Seq:17 HasSeq:true Time:1764000000123 Disc:true}
+	// {Duration:2.002 Seq:0 HasSeq:false Time:0 Disc:false Parts:0}
+	// {Duration:1 Seq:17 HasSeq:true Time:1764000000123 Disc:true Parts:0}
 	// PROTOCOL_ERROR: malformed message: duration "-1" is not a non-negative number of seconds
 }
 

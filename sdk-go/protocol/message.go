@@ -18,6 +18,9 @@ const (
 	TypeClose     = "CLOSE"
 	TypeHeartbeat = "H"
 	TypeError     = "E"
+	// TypeInit and TypePart belong to the parts extension (parts.go).
+	TypeInit = "I"
+	TypePart = "P"
 )
 
 // MaxStreamIDLength is the longest stream id, in characters (Unicode code

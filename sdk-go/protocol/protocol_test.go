@@ -96,6 +96,14 @@ func codecCases() []codecCase {
 		{name: "push bad ext", text: "PUSH:stream=s&auth=&ext=yes"},
 		{name: "push negative ext", text: "PUSH:stream=s&auth=&ext=-1"},
 
+		{name: "push parts", text: "PUSH:stream=s&auth=t&ext=1&parts=1",
+			decoded: Push{Stream: "s", Auth: "t", Ext: true, Parts: true}},
+		{name: "push parts=true", text: "PUSH:stream=s&auth=t&ext=1&parts=true",
+			decoded: Push{Stream: "s", Auth: "t", Ext: true, Parts: true}, wire: "PUSH:stream=s&auth=t&ext=1&parts=1"},
+		{name: "push parts without ext is ignored", text: "PUSH:stream=s&auth=t&parts=1",
+			decoded: Push{Stream: "s", Auth: "t"}, wire: "PUSH:stream=s&auth=t"},
+		{name: "push bad parts", text: "PUSH:stream=s&auth=t&ext=1&parts=2"},
+
 		// PULL
 		{name: "pull base", text: "PULL:stream=s&auth=t",
 			decoded: Pull{Stream: "s", Auth: "t", MaxInitialFragments: -1}},
@@ -139,6 +147,14 @@ func codecCases() []codecCase {
 		{name: "pull stream of 256 characters", text: "PULL:stream=" + streamOf256 + "&auth="},
 		{name: "pull empty stream", text: "PULL:stream=&auth="},
 
+		{name: "pull parts", text: "PULL:stream=s&auth=t&ext=1&parts=1",
+			decoded: Pull{Stream: "s", Auth: "t", MaxInitialFragments: -1, Ext: true, Parts: true}},
+		{name: "pull parts with resume", text: "PULL:stream=s&auth=t&ext=1&epoch=e&after=4&parts=1",
+			decoded: Pull{Stream: "s", Auth: "t", MaxInitialFragments: -1, Ext: true, Parts: true, Resume: Resume{Epoch: "e", After: 4}}},
+		{name: "pull parts without ext is ignored", text: "PULL:stream=s&auth=t&parts=1",
+			decoded: Pull{Stream: "s", Auth: "t", MaxInitialFragments: -1}, wire: "PULL:stream=s&auth=t"},
+		{name: "pull bad parts", text: "PULL:stream=s&auth=t&ext=1&parts=x"},
+
 		// OK
 		{name: "ok base", text: "OK", decoded: OK{}},
 		{name: "ok lower-case", text: "ok", decoded: OK{}, wire: "OK"},
@@ -155,6 +171,13 @@ func codecCases() []codecCase {
 		{name: "ok bad next", text: "OK:ext=1&epoch=e&next=x"},
 		{name: "ok next over 2^53-1", text: "OK:ext=1&epoch=e&next=18446744073709551615"},
 		{name: "ok bad ext", text: "OK:ext=x"},
+		{name: "ok parts", text: "OK:ext=1&epoch=e&parts=1", decoded: OK{Ext: true, Epoch: "e", Parts: true}},
+		{name: "ok parts with next_part", text: "OK:ext=1&epoch=e&next=3&parts=1&next_part=2",
+			decoded: OK{Ext: true, Epoch: "e", Next: 3, HasNext: true, Parts: true, NextPart: 2}},
+		{name: "ok next_part without parts is ignored", text: "OK:ext=1&epoch=e&next_part=2",
+			decoded: OK{Ext: true, Epoch: "e"}, wire: "OK:ext=1&epoch=e"},
+		{name: "ok bad next_part", text: "OK:ext=1&parts=1&next_part=-1"},
+		{name: "ok bad parts", text: "OK:ext=1&parts=maybe"},
 
 		// F
 		{name: "fragment base", text: "F:duration=1", decoded: Fragment{Duration: 1}},
@@ -199,6 +222,27 @@ func codecCases() []codecCase {
 		{name: "fragment negative time", text: "F:duration=1&time=-5"},
 		{name: "fragment fractional time", text: "F:duration=1&time=1.5"},
 		{name: "fragment bad disc", text: "F:duration=1&disc=2"},
+		{name: "fragment closing parts", text: "F:duration=1.001&seq=4&time=1764000000123&parts=5",
+			decoded: Fragment{Duration: 1.001, Seq: 4, HasSeq: true, Time: 1764000000123, Parts: 5}},
+		{name: "fragment parts=0 is a whole fragment", text: "F:duration=1&parts=0",
+			decoded: Fragment{Duration: 1}, wire: "F:duration=1"},
+		{name: "fragment bad parts", text: "F:duration=1&parts=-2"},
+
+		// I and P (parts extension)
+		{name: "init", text: "I", decoded: Message{Type: TypeInit}},
+		{name: "init lower-case", text: "i", decoded: Message{Type: TypeInit}, wire: "I"},
+		{name: "part", text: "P:seq=4&part=0&duration=0.2&independent=1&time=1764000000123",
+			decoded: Part{Seq: 4, HasSeq: true, Duration: 0.2, Independent: true, Time: 1764000000123}},
+		{name: "part not independent, disc", text: "P:seq=0&part=3&duration=0.2&disc=1",
+			decoded: Part{HasSeq: true, Index: 3, Duration: 0.2, Disc: true}},
+		{name: "part from a publisher without seq", text: "p:part=1&duration=.2&independent=false",
+			decoded: Part{Index: 1, Duration: 0.2}, wire: "P:part=1&duration=0.2"},
+		{name: "part without index", text: "P:seq=1&duration=0.2"},
+		{name: "part without duration", text: "P:seq=1&part=0"},
+		{name: "part bad independent", text: "P:part=0&duration=0.2&independent=2"},
+		{name: "part negative index", text: "P:part=-1&duration=0.2"},
+		{name: "part bad time", text: "P:part=0&duration=0.2&time=x"},
+		{name: "part bad seq", text: "P:seq=1.5&part=0&duration=0.2"},
 
 		// E
 		{name: "error", text: "E:code=AUTH_ERROR&message=invalid%20token",
@@ -252,6 +296,8 @@ func decode(m Message) (any, error) {
 		return ParseOK(m)
 	case TypeFragment:
 		return ParseFragment(m)
+	case TypePart:
+		return ParsePart(m)
 	case TypeError:
 		return ParseError(m)
 	}
@@ -269,6 +315,8 @@ func encode(v any) []byte {
 		return AppendOK(nil, v)
 	case Fragment:
 		return AppendFragment(nil, v, true)
+	case Part:
+		return AppendPart(nil, v)
 	case *Error:
 		return AppendError(nil, v)
 	case Message:

@@ -24,6 +24,9 @@ type Push struct {
 	// before a reconnect: if the relay still holds the old connection, the
 	// new one takes over instead of being refused as a second publisher.
 	Epoch string
+	// Parts, with Ext, asks to publish fMP4/CMAF fragments in parts
+	// (parts=1): I, P and closing F messages (see parts.go).
+	Parts bool
 }
 
 // Pull is the first message of a viewer.
@@ -42,6 +45,9 @@ type Pull struct {
 	// Resume, when Epoch is set, asks to continue after fragment After of
 	// the stream instance Epoch (extension; params epoch and after).
 	Resume Resume
+	// Parts, with Ext, asks to receive fMP4/CMAF streams in parts
+	// (parts=1): I, P and closing F messages (see parts.go).
+	Parts bool
 }
 
 // Resume names the last fragment a reconnecting viewer received.
@@ -59,6 +65,12 @@ type OK struct {
 	Epoch   string
 	Next    uint64
 	HasNext bool
+	// Parts confirms parts=1 of the PUSH or PULL.
+	Parts bool
+	// NextPart, for a publisher with Parts, is the index of the part the
+	// relay lacks next in fragment Next: it holds parts 0 to NextPart-1 of
+	// it already (0: none).
+	NextPart uint64
 }
 
 // Fragment is the F message that precedes each binary fragment.
@@ -73,6 +85,10 @@ type Fragment struct {
 	Time int64
 	// Disc marks a discontinuity before this fragment (extension).
 	Disc bool
+	// Parts, when not 0, says the fragment was sent as that many P
+	// messages and this F closes it: no binary message follows (parts
+	// extension). 0: the fragment's bytes follow as one binary message.
+	Parts uint64
 }
 
 // Error is the E message. It implements error so that a client can return
@@ -166,6 +182,9 @@ func ParsePush(m Message) (Push, error) {
 	}
 	if p.Ext {
 		p.Epoch = m.Get("epoch")
+		if p.Parts, err = parseBool(m, "parts"); err != nil {
+			return Push{}, err
+		}
 	}
 	return p, nil
 }
@@ -200,6 +219,11 @@ func ParsePull(m Message) (Pull, error) {
 		}
 		p.Resume = Resume{Epoch: epoch, After: after}
 	}
+	if p.Ext {
+		if p.Parts, err = parseBool(m, "parts"); err != nil {
+			return Pull{}, err
+		}
+	}
 	return p, nil
 }
 
@@ -223,6 +247,15 @@ func ParseOK(m Message) (OK, error) {
 			return OK{}, fmt.Errorf("%w: next %q is not a sequence number", ErrMalformed, truncate(v))
 		}
 		ok.HasNext = true
+	}
+	if ok.Parts, err = parseBool(m, "parts"); err != nil {
+		return OK{}, err
+	}
+	if v := m.Get("next_part"); v != "" && ok.Parts {
+		var valid bool
+		if ok.NextPart, valid = parseInteger(v); !valid {
+			return OK{}, fmt.Errorf("%w: next_part %q is not a part index", ErrMalformed, truncate(v))
+		}
 	}
 	return ok, nil
 }
@@ -254,6 +287,11 @@ func ParseFragment(m Message) (Fragment, error) {
 	var err error
 	if f.Disc, err = parseBool(m, "disc"); err != nil {
 		return Fragment{}, err
+	}
+	if v := m.Get("parts"); v != "" {
+		if f.Parts, ok = parseInteger(v); !ok {
+			return Fragment{}, fmt.Errorf("%w: parts %q is not a number of parts", ErrMalformed, truncate(v))
+		}
 	}
 	return f, nil
 }

@@ -39,6 +39,21 @@
 //
 // The publisher sends H when it has sent nothing for 30 s, and treats a
 // connection on which nothing arrived for 60 s as dead.
+//
+// # Parts
+//
+// With Options.Parts, an fMP4/CMAF stream goes out in parts as the encoder
+// produces its chunks, for sub-second latency (docs/protocol.md, "Parts"):
+// SendInit gives the init segment, SendPart adds a chunk to the open
+// fragment (opening one if none is), and CloseFragment ends the fragment.
+// Package sdk-go/cmaf splits an encoder's output into these pieces. The
+// PUSH then carries parts=1; a relay that answers parts=1 receives I, P and
+// closing F messages: the init segment before the first part and again
+// after every reconnect, each part the moment it is sent, and after a
+// reconnect the parts it lacks (from next_part). A relay that does not
+// answer parts=1 receives each fragment whole, its parts concatenated, once
+// it is closed; OnError is told so once, with ErrPartsUnsupported.
+// Retention counts fragments alike, whole or in parts.
 package publisher
 
 import (
@@ -54,8 +69,15 @@ import (
 	"github.com/hlsrelay/hlsrelay/sdk-go/token"
 )
 
-// ErrClosed is returned by Send and Close after Close was called.
+// ErrClosed is returned by Send, SendInit, SendPart, CloseFragment and
+// Close after Close was called.
 var ErrClosed = errors.New("publisher closed")
+
+// ErrPartsUnsupported is reported to Options.OnError, once per Publisher,
+// when a publisher with Options.Parts connects to a relay that does not
+// answer parts=1: fragments then go out whole, once closed, and the
+// viewers lose the low latency of parts.
+var ErrPartsUnsupported = errors.New("the relay does not take parts: fragments are sent whole")
 
 // Options configure a Publisher. The zero value of each field selects its
 // default. The callbacks run on the publisher's own goroutine, one at a
@@ -94,8 +116,19 @@ type Options struct {
 	// OnReady, if set, is called each time a relay accepts the PUSH.
 	OnReady func()
 	// OnError, if set, is called with each failure: dial and connection
-	// errors, and the relay's E messages as a *protocol.Error (unwrapped).
+	// errors, and the relay's E messages as a *protocol.Error (unwrapped);
+	// and once with an error wrapping ErrPartsUnsupported (see Parts).
 	OnError func(error)
+	// Parts asks the relay for the parts extension (parts=1), for
+	// publishing fMP4/CMAF fragments in parts with SendInit, SendPart and
+	// CloseFragment. Defaults to false. It changes nothing for fragments
+	// sent with Send.
+	Parts bool
+	// RelayTime leaves the publish time of fragments to the relay: F
+	// messages carry no time (Fragment.Time is ignored), and the relay
+	// stamps each fragment with the time it received it. Useful to measure
+	// the delay from the relay to the viewer's screen.
+	RelayTime bool
 }
 
 // Fragment is one media fragment to publish.
@@ -107,10 +140,29 @@ type Fragment struct {
 	Data []byte
 	// Time is the publish or capture wall-clock time, sent to relays with
 	// the extensions (millisecond precision). The zero value means the
-	// time of the Send call.
+	// time of the Send call (none with Options.RelayTime).
 	Time time.Time
 	// Disc marks a discontinuity before this fragment (encoder restart,
 	// source switch).
+	Disc bool
+}
+
+// Part is one part of a fragment published in parts: a CMAF chunk (one
+// or more whole moof+mdat pairs, with the boxes before them).
+type Part struct {
+	// Duration is the part's play time. Must not be negative.
+	Duration time.Duration
+	// Data holds the part's bytes. Must not be empty. SendPart copies it.
+	Data []byte
+	// Independent says the part starts with a key frame: a decoder can
+	// start there.
+	Independent bool
+	// Time is the capture wall-clock time, sent with the part (millisecond
+	// precision). The zero value sends none: the relay stamps the part with
+	// the time it received it, which is what latency measurements want.
+	Time time.Time
+	// Disc marks a discontinuity before this part (encoder restart, source
+	// switch); the part starts a new fragment.
 	Disc bool
 }
 
@@ -127,6 +179,7 @@ type Publisher struct {
 	closing   bool
 	connected bool // a relay accepted the current connection
 	flushed   bool // run ended after delivering CLOSE, or with nothing to deliver
+	noParts   bool // ErrPartsUnsupported was reported
 
 	wake   chan struct{} // signalled when the queue grows or Close is called
 	cancel context.CancelFunc
@@ -207,7 +260,10 @@ func (p *Publisher) Send(ctx context.Context, f Fragment) error {
 	if len(f.Data) == 0 {
 		return errors.New("publisher: send: empty fragment")
 	}
-	if f.Time.IsZero() {
+	switch {
+	case p.opts.RelayTime:
+		f.Time = time.Time{}
+	case f.Time.IsZero():
 		f.Time = time.Now()
 	}
 	f.Data = bytes.Clone(f.Data)
@@ -216,14 +272,87 @@ func (p *Publisher) Send(ctx context.Context, f Fragment) error {
 		p.mu.Unlock()
 		return ErrClosed
 	}
-	p.q.push(f)
+	p.q.push(f) // closes a fragment open in parts
 	p.mu.Unlock()
 	p.signal()
 	return nil
 }
 
-// Close sends the queued fragments, then CLOSE (the stream ended), closes
-// the connection and stops the publisher. If the relay is unreachable it
+// SendInit sets the fMP4 init segment (ftyp + moov) of the parts sent
+// after it; call it before the first SendPart and again whenever the
+// encoder's init segment changes. A fragment open in parts is closed
+// first: its parts need the previous init segment. SendInit copies init
+// and returns at once; it fails only for an empty init, a done ctx, or
+// after Close (ErrClosed).
+func (p *Publisher) SendInit(ctx context.Context, init []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("publisher: send init: %w", err)
+	}
+	if len(init) == 0 {
+		return errors.New("publisher: send init: empty init segment")
+	}
+	init = bytes.Clone(init)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closing {
+		return ErrClosed
+	}
+	p.q.setInit(init)
+	p.signal()
+	return nil
+}
+
+// SendPart adds part to the fragment open in parts, opening a new fragment
+// if none is open (or part.Disc is set), and returns at once: the part goes
+// out as soon as the connection allows. It fails only for an invalid part,
+// a part before any SendInit, a done ctx, or after Close (ErrClosed). A new
+// fragment counts against QueueLength like a whole one (see the package
+// documentation).
+func (p *Publisher) SendPart(ctx context.Context, part Part) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("publisher: send part: %w", err)
+	}
+	if part.Duration < 0 {
+		return fmt.Errorf("publisher: send part: negative duration %v", part.Duration)
+	}
+	if len(part.Data) == 0 {
+		return errors.New("publisher: send part: empty part")
+	}
+	part.Data = bytes.Clone(part.Data)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.closing:
+		return ErrClosed
+	case p.q.init == nil:
+		return errors.New("publisher: send part: no init segment (call SendInit first)")
+	}
+	p.q.addPart(part)
+	p.signal()
+	return nil
+}
+
+// CloseFragment closes the fragment open in parts: the relay gets its
+// closing F (or, without parts, the whole fragment) and the next SendPart
+// opens a new fragment. It does nothing if no fragment is open, and fails
+// only for a done ctx or after Close (ErrClosed).
+func (p *Publisher) CloseFragment(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("publisher: close fragment: %w", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closing {
+		return ErrClosed
+	}
+	p.q.closeOpen()
+	p.signal()
+	return nil
+}
+
+// Close closes the fragment open in parts, if any, sends the queued
+// fragments, then CLOSE (the stream ended), closes the connection and stops
+// the publisher. If the relay is unreachable it
 // keeps trying until ctx is done; it returns at once if nothing is queued
 // and no connection is up (the relay then ends the stream after its grace
 // period). When ctx ends first, Close abandons what is left, stops, and
@@ -236,6 +365,7 @@ func (p *Publisher) Close(ctx context.Context) error {
 		return ErrClosed
 	}
 	p.closing = true
+	p.q.closeOpen()
 	if !p.connected && p.q.unsent() == 0 {
 		// Nothing to deliver and no connection to say CLOSE on: stop
 		// now, even in the middle of a connection attempt.

@@ -102,7 +102,7 @@ func TestQueue(t *testing.T) {
 		{"nothing to take", 10, []queueOp{
 			{accept: ok("e1", 0)}, {take: []string{}},
 			{check: func(q *queue) string {
-				if _, _, ok := q.take(); ok {
+				if _, ok := q.take(); ok {
 					return "take on an empty queue succeeded"
 				}
 				return ""
@@ -130,7 +130,7 @@ func TestQueue(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			q := queue{limit: tc.limit}
-			var last *entry
+			var last write
 			for i, op := range tc.ops {
 				for _, c := range op.push {
 					label := strings.ToLower(string(c))
@@ -142,12 +142,13 @@ func TestQueue(t *testing.T) {
 				if op.take != nil {
 					var got []string
 					for range op.take {
-						e, meta, ok := q.take()
+						w, ok := q.take()
 						if !ok {
 							break
 						}
-						last = e
-						got = append(got, describe(string(e.frag.Data), meta))
+						last = w
+						meta := w.frag
+						got = append(got, describe(string(w.data), meta))
 						if meta.Duration != 1 {
 							t.Fatalf("op %d: duration %v", i, meta.Duration)
 						}
@@ -187,11 +188,11 @@ func TestQueueTime(t *testing.T) {
 	at := time.UnixMilli(1764000000123)
 	q.push(Fragment{Duration: 1500 * time.Millisecond, Data: []byte("a"), Time: at})
 	q.push(Fragment{Duration: time.Second, Data: []byte("b"), Time: time.Unix(-5, 0)})
-	_, meta, _ := q.take()
-	if meta.Time != 1764000000123 || meta.Duration != 1.5 {
-		t.Fatalf("meta %+v", meta)
+	w, _ := q.take()
+	if w.frag.Time != 1764000000123 || w.frag.Duration != 1.5 {
+		t.Fatalf("meta %+v", w.frag)
 	}
-	if _, meta, _ = q.take(); meta.Time != 0 {
-		t.Fatalf("time before 1970 sent as %d, want 0 (unknown)", meta.Time)
+	if w, _ = q.take(); w.frag.Time != 0 {
+		t.Fatalf("time before 1970 sent as %d, want 0 (unknown)", w.frag.Time)
 	}
 }

@@ -119,7 +119,7 @@ func (p *Publisher) session(ctx context.Context, retry *backoff.Backoff) (delive
 	p.mu.Lock()
 	epoch := p.q.epoch
 	p.mu.Unlock()
-	push := protocol.AppendPush(nil, protocol.Push{Stream: p.opts.Stream, Auth: auth, Ext: true, Epoch: epoch})
+	push := protocol.AppendPush(nil, protocol.Push{Stream: p.opts.Stream, Auth: auth, Ext: true, Epoch: epoch, Parts: p.opts.Parts})
 	conn, ok, err := relayconn.Dial(ctx, url, push, p.timing)
 	if err != nil {
 		return false, err
@@ -129,7 +129,12 @@ func (p *Publisher) session(ctx context.Context, retry *backoff.Backoff) (delive
 	p.mu.Lock()
 	p.q.accept(ok)
 	p.connected = true
+	noParts := p.opts.Parts && !p.q.parts && !p.noParts
+	p.noParts = p.noParts || noParts
 	p.mu.Unlock()
+	if noParts {
+		p.report(fmt.Errorf("relay at %s: %w", url, ErrPartsUnsupported))
+	}
 	defer func() {
 		p.mu.Lock()
 		p.connected = false
@@ -167,20 +172,33 @@ func (p *Publisher) writeLoop(ctx context.Context, conn *relayconn.Conn, readErr
 	var header []byte
 	for {
 		p.mu.Lock()
-		e, meta, ok := p.q.take()
-		ext, closing := p.q.ext, p.closing
+		w, ok := p.q.take()
+		ext, closing, unsent := p.q.ext, p.closing, p.q.unsent()
 		p.mu.Unlock()
 		if ok {
-			header = protocol.AppendFragment(header[:0], meta, ext)
-			if err := conn.WriteFragment(header, e.frag.Data); err != nil {
+			var err error
+			switch w.kind {
+			case writeWhole:
+				header = protocol.AppendFragment(header[:0], w.frag, ext)
+				err = conn.WriteFragment(header, w.data)
+			case writeInit:
+				err = conn.WriteFragment(protocol.AppendInit(header[:0]), w.data)
+			case writePart:
+				header = protocol.AppendPart(header[:0], w.part)
+				err = conn.WriteFragment(header, w.data)
+			case writeEnd:
+				header = protocol.AppendFragment(header[:0], w.frag, ext)
+				err = conn.WriteText(header)
+			}
+			if err != nil {
 				p.mu.Lock()
-				p.q.requeue(e)
+				p.q.requeue(w)
 				p.mu.Unlock()
 				return failed(err)
 			}
 			continue
 		}
-		if closing {
+		if closing && unsent == 0 {
 			if err := conn.WriteText([]byte(protocol.TypeClose)); err != nil {
 				return failed(err)
 			}

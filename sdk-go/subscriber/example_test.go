@@ -47,3 +47,39 @@ func Example() {
 		}
 	}
 }
+
+// Watching an fMP4/CMAF stream in parts, for sub-second latency: the init
+// segment, then each part as the relay forwards it (feed them, in order,
+// to a decoder such as a browser's MediaSource), and the end of each
+// fragment.
+func Example_parts() {
+	sub, err := subscriber.New(subscriber.Options{
+		URL:    "ws://127.0.0.1:8080/",
+		Stream: "room1/cam",
+		Token:  os.Getenv("PULL_TOKEN"),
+		Parts:  true,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sub.Close()
+
+	for {
+		f, err := sub.Next(context.Background())
+		if err != nil {
+			log.Print(err)
+			return
+		}
+		switch f.Kind {
+		case subscriber.InitSegment:
+			log.Printf("init segment: %d bytes", len(f.Data))
+		case subscriber.FragmentPart:
+			log.Printf("fragment %d part %d: %v, key frame %v, disc %v, latency %v",
+				f.Seq, f.Part, f.Duration, f.Independent, f.Disc, time.Since(f.Time))
+		case subscriber.FragmentEnd:
+			log.Printf("fragment %d ended: %d parts, %v", f.Seq, f.Parts, f.Duration)
+		case subscriber.WholeFragment:
+			log.Printf("fragment %d: %d bytes (not in parts)", f.Seq, len(f.Data))
+		}
+	}
+}

@@ -76,6 +76,7 @@ func (s *Subscriber) pullMessage(st *cursor) ([]byte, error) {
 		OnlySource:          s.opts.OnlySource,
 		MaxInitialFragments: -1, // absent: all buffered
 		Ext:                 true,
+		Parts:               s.opts.Parts,
 	}
 	switch n := s.opts.MaxInitialFragments; {
 	case n > 0:
@@ -119,6 +120,10 @@ func (s *Subscriber) session(ctx context.Context, st *cursor, retry *backoff.Bac
 			if err := s.fragment(ctx, conn, st, m.Text); err != nil {
 				return err
 			}
+		case protocol.TypeInit, protocol.TypePart:
+			if err := s.part(ctx, conn, st, m.Text); err != nil {
+				return err
+			}
 		case protocol.TypeClose:
 			return errStreamEnded
 		case protocol.TypeError:
@@ -138,6 +143,13 @@ func (s *Subscriber) fragment(ctx context.Context, conn *relayconn.Conn, st *cur
 	if err != nil {
 		return fmt.Errorf("relay sent a bad F: %w", err)
 	}
+	if meta.Parts > 0 {
+		// It closes a fragment sent in parts: no bytes follow.
+		if f, ok := st.end(meta); ok {
+			return s.deliver(ctx, st, f)
+		}
+		return nil
+	}
 	bin, err := conn.Read(s.opts.MaxFragmentSize)
 	switch {
 	case errors.Is(err, relayconn.ErrTooLarge):
@@ -153,6 +165,11 @@ func (s *Subscriber) fragment(ctx context.Context, conn *relayconn.Conn, st *cur
 	if !ok {
 		return nil // already delivered
 	}
+	return s.deliver(ctx, st, f)
+}
+
+// deliver hands f to Next.
+func (s *Subscriber) deliver(ctx context.Context, st *cursor, f Fragment) error {
 	select {
 	case s.out <- f:
 		st.delivered(f)
@@ -181,6 +198,17 @@ type cursor struct {
 	dedupe bool
 	seed   maphash.Seed
 	recent []uint64 // hashes of the last fragments delivered, oldest first
+	hash   uint64   // of the fragment or init segment being delivered
+
+	// Parts: the fragment whose parts are being delivered (its end not
+	// yet), so that a resume, which restarts at its first part, skips those
+	// already delivered; and the last init segment delivered, which every
+	// connection sends again.
+	open     bool
+	openSeq  uint64
+	openNext uint64 // index of the next part of openSeq not delivered
+	hasInit  bool
+	initHash uint64
 }
 
 // accept starts a new connection that the relay answered with ok.
@@ -195,7 +223,7 @@ func (c *cursor) accept(ok protocol.OK) {
 	c.dedupe = false
 	if c.epoch != "" && ok.Epoch != c.epoch {
 		c.discNext = true // the stream restarted
-		c.hasLast = false
+		c.hasLast, c.open = false, false
 	}
 	c.epoch = ok.Epoch
 }
@@ -218,9 +246,10 @@ func (c *cursor) fragment(meta protocol.Fragment, data []byte) (Fragment, bool) 
 			}
 		}
 	}
+	// Hashed before Next hands data to the caller, who may change it.
+	c.hash = maphash.Bytes(c.seed, data)
 	if c.dedupe {
-		h := maphash.Bytes(c.seed, data)
-		if i := slices.Index(c.recent, h); i >= 0 {
+		if i := slices.Index(c.recent, c.hash); i >= 0 {
 			if i == len(c.recent)-1 {
 				c.discNext = false // the next one follows the last delivered
 			}
@@ -235,6 +264,24 @@ func (c *cursor) fragment(meta protocol.Fragment, data []byte) (Fragment, bool) 
 
 // delivered records that Next returned f.
 func (c *cursor) delivered(f Fragment) {
+	switch f.Kind {
+	case InitSegment:
+		c.hasInit, c.initHash = true, c.hash
+		return
+	case FragmentPart:
+		c.started, c.discNext = true, false
+		if f.HasSeq {
+			c.open, c.openSeq, c.openNext = true, f.Seq, f.Part+1
+		}
+		return
+	case FragmentEnd:
+		c.started, c.open = true, false
+		if f.HasSeq {
+			c.lastSeq, c.hasLast = f.Seq, true
+		}
+		return
+	}
+	c.open = false
 	c.started, c.discNext, c.dedupe = true, false, false
 	if f.HasSeq {
 		c.lastSeq, c.hasLast = f.Seq, true
@@ -242,7 +289,7 @@ func (c *cursor) delivered(f Fragment) {
 	if len(c.recent) == recentHashes {
 		c.recent = slices.Delete(c.recent, 0, 1)
 	}
-	c.recent = append(c.recent, maphash.Bytes(c.seed, f.Data))
+	c.recent = append(c.recent, c.hash)
 }
 
 // skip records a fragment that was not delivered (too large): a resume

@@ -31,6 +31,22 @@
 // calls Next too slowly leaves the data in the network, and the relay skips
 // it ahead (the next fragment is marked Disc) or disconnects it, after which
 // the subscriber resumes. Heartbeats go out every 30 s regardless.
+//
+// # Parts
+//
+// With Options.Parts the PULL asks for the parts extension (parts=1), and a
+// relay that supports it sends fMP4/CMAF streams in parts
+// (docs/protocol.md, "Parts"). Next then returns, besides whole fragments,
+// values of other kinds (Fragment.Kind): the stream's init segment
+// (InitSegment, again only when it changes), each part of a fragment as
+// the relay forwards it (FragmentPart), and the end of each such fragment
+// (FragmentEnd). A viewer that joins while a fragment is being published
+// gets the parts from the latest independent one on, then its end. Resume
+// stays per fragment: after a reconnect the relay continues with the first
+// part of the fragment after the last one that ended, and the parts of it
+// already returned are skipped, so no part comes twice. A fragment whose
+// end never comes (the relay skipped ahead) is followed by a value marked
+// Disc.
 package subscriber
 
 import (
@@ -93,10 +109,51 @@ type Options struct {
 	// skipped fragments, and the relay's E messages as a *protocol.Error
 	// (unwrapped), the fatal one included.
 	OnError func(error)
+	// Parts asks the relay to send fMP4/CMAF streams in parts (see the
+	// package documentation). Defaults to false: every fragment comes
+	// whole.
+	Parts bool
 }
 
-// Fragment is one media fragment of the stream.
+// Kind says what a Fragment carries.
+type Kind uint8
+
+const (
+	// WholeFragment is a fragment with all its bytes, as in the base
+	// protocol. Without Options.Parts every Fragment is one.
+	WholeFragment Kind = iota
+	// InitSegment carries the stream's fMP4 init segment (ftyp + moov) in
+	// Data: the parts that follow need it.
+	InitSegment
+	// FragmentPart is part Part of fragment Seq: Data holds one or more
+	// moof+mdat chunks of Duration; Independent says it starts with a key
+	// frame.
+	FragmentPart
+	// FragmentEnd closes fragment Seq after its Parts parts, of Duration in
+	// all. It has no Data: the fragment's bytes are its parts'.
+	FragmentEnd
+)
+
+func (k Kind) String() string {
+	switch k {
+	case WholeFragment:
+		return "fragment"
+	case InitSegment:
+		return "init segment"
+	case FragmentPart:
+		return "part"
+	case FragmentEnd:
+		return "fragment end"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// Fragment is one media fragment of the stream or, with Options.Parts, an
+// init segment, a part of a fragment, or the end of one (Kind).
 type Fragment struct {
+	// Kind says what the value carries. The fields below apply to every
+	// kind unless their comment says otherwise.
+	Kind Kind
 	// Epoch names the stream instance (extensions only); Seq is only
 	// comparable within one epoch.
 	Epoch string
@@ -112,8 +169,15 @@ type Fragment struct {
 	// Disc marks a discontinuity before this fragment: fragments were
 	// skipped, the stream restarted, or the publisher marked one.
 	Disc bool
-	// Data holds the fragment's bytes. It belongs to the caller.
+	// Data holds the fragment's bytes (or the part's, or the init
+	// segment's; nil for FragmentEnd). It belongs to the caller.
 	Data []byte
+	// Part is the part's index in its fragment, from 0 (FragmentPart).
+	Part uint64
+	// Independent says the part starts with a key frame (FragmentPart).
+	Independent bool
+	// Parts is the number of parts of the fragment (FragmentEnd).
+	Parts uint64
 }
 
 // Subscriber pulls one stream. Its methods are safe for concurrent use;
@@ -183,7 +247,8 @@ func normalize(o *Options) error {
 	return nil
 }
 
-// Next returns the next fragment, waiting for it as long as ctx allows (a
+// Next returns the next fragment (or, with Options.Parts, init segment,
+// part or fragment end), waiting for it as long as ctx allows (a
 // done ctx does not disturb the connection). It returns io.EOF once the
 // relay said the stream ended (CLOSE; also the answer for a stream the relay
 // cannot find), a *protocol.Error after a fatal relay error, and ErrClosed

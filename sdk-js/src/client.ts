@@ -1,6 +1,9 @@
 import { Emitter } from "./emitter";
 import { FATAL_CODES, RelayError } from "./errors";
-import { decodeError, decodeFragment, decodeOk, encodePull, parseMessage, type FragmentHeader } from "./protocol";
+import { concatBytes, PartAssembly, type InitSegment, type Part } from "./parts";
+import { decodeError, decodeFragment, decodeOk, decodePart, encodePull, parseMessage, type FragmentHeader, type PartHeader } from "./protocol";
+
+export type { InitSegment, Part } from "./parts";
 
 /** A fragment as the client delivers it. */
 export interface Fragment {
@@ -17,10 +20,25 @@ export interface Fragment {
   time?: number;
   /** A discontinuity precedes this fragment (marked by the relay, or a gap or restart seen by the client). */
   disc: boolean;
-  /** The fragment's bytes (MPEG-TS), exactly as the publisher sent them. Do not modify. */
+  /**
+   * The fragment's bytes, exactly as the publisher sent them (MPEG-TS, or fMP4 without its
+   * init segment). For a fragment received in parts: the parts received, one after the other.
+   * Do not modify.
+   */
   data: ArrayBuffer;
-  /** `Date.now()` when the fragment arrived. */
+  /** `Date.now()` when the fragment arrived (for one received in parts: when its closing `F` did). */
   receivedAt: number;
+  /**
+   * Parts extension: the parts the fragment was received in, in order (each was emitted as
+   * a `part` event already). Absent for a fragment received whole.
+   */
+  parts?: Part[];
+  /**
+   * Parts extension: all of its parts, 0 to N-1, were received. False when the client joined
+   * (or resumed into) the fragment after its first part: then `duration` and `time` are still
+   * the whole fragment's, and `parts` tell which of it `data` holds.
+   */
+  complete?: boolean;
 }
 
 /** Why a discontinuity was reported. */
@@ -28,10 +46,20 @@ export type DiscontinuityReason = "relay" | "gap" | "restart" | "reconnect";
 
 /** Events of {@link RelayClient}, with their listener arguments. */
 export type RelayClientEvents = {
-  /** The relay accepted the PULL. `ext`: it speaks the extensions; `resumed`: it continues after the last fragment received. */
-  open: [info: { ext: boolean; epoch: string; resumed: boolean; reconnect: boolean }];
-  /** A fragment arrived, in order, without duplicates. */
+  /**
+   * The relay accepted the PULL. `ext`: it speaks the extensions; `resumed`: it continues after
+   * the last fragment received; `parts`: it confirmed the parts extension (`parts=1`).
+   */
+  open: [info: { ext: boolean; epoch: string; resumed: boolean; reconnect: boolean; parts: boolean }];
+  /**
+   * A fragment arrived, in order, without duplicates. A fragment received in parts is
+   * emitted when its closing `F` arrives, after its `part` events.
+   */
   fragment: [fragment: Fragment];
+  /** Parts extension: the stream's fMP4 init segment arrived (first, and again whenever it changes). */
+  init: [init: InitSegment];
+  /** Parts extension: a part arrived; parts are emitted in order, the moment each arrives, without duplicates. */
+  part: [part: Part];
   /** A discontinuity precedes fragment `seq` (also flagged as `disc` on the fragment). */
   discontinuity: [info: { seq: number; epoch: string; reason: DiscontinuityReason }];
   /** An error: from the relay (`fromServer`, with the relay's code), a timeout or a protocol violation. */
@@ -73,6 +101,13 @@ export interface RelayClientOptions {
   onlySource?: boolean;
   /** Ask for the protocol extensions (sequence numbers, resume, publish time). Defaults to true. */
   extensions?: boolean;
+  /**
+   * Ask for fMP4/CMAF streams in parts (`PULL ext=1&parts=1`), for sub-second latency: the
+   * client then emits `init` and `part` events as well as `fragment`. Ignored (whole fragments
+   * only) without `extensions`, or when the relay's `OK` lacks `parts=1`. MPEG-TS streams
+   * always arrive whole. Defaults to false.
+   */
+  parts?: boolean;
   /** Reconnect options, or `false` not to reconnect. Defaults to back-off from 500 ms to 10 s. */
   reconnect?: ReconnectOptions | false;
   /** Send a heartbeat after this long without sending anything, in ms. Defaults to 30000. */
@@ -91,9 +126,11 @@ export interface RelayClientStats {
   opens: number;
   /** Fragments delivered. */
   fragments: number;
-  /** Bytes delivered. */
+  /** Bytes of the fragments delivered (a fragment received in parts counts at its closing `F`). */
   bytes: number;
-  /** Fragments dropped because they were already delivered. */
+  /** Parts delivered (parts extension). */
+  parts: number;
+  /** Fragments (and parts) dropped because they were already delivered. */
   duplicates: number;
   /** Discontinuities reported. */
   discontinuities: number;
@@ -120,7 +157,7 @@ const defaults = {
  */
 export class RelayClient extends Emitter<RelayClientEvents> {
   /** Counters since construction. */
-  readonly stats: RelayClientStats = { opens: 0, fragments: 0, bytes: 0, duplicates: 0, discontinuities: 0 };
+  readonly stats: RelayClientStats = { opens: 0, fragments: 0, bytes: 0, parts: 0, duplicates: 0, discontinuities: 0 };
 
   private readonly opts: RelayClientOptions;
   private readonly reconnectOpts: Required<ReconnectOptions> | null;
@@ -133,7 +170,8 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   private lastReceived = 0;
   private accepted = false;
   private ext = false;
-  private header: FragmentHeader | null = null;
+  private parts = false;
+  private pending: Pending | null = null;
   private fatal = false;
   private ended = false;
   // Position in the stream, kept across connections for resume.
@@ -142,6 +180,8 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   private localSeq = -1;
   private delivered = false;
   private resumeDisc: DiscontinuityReason | null = null;
+  // The fragment being received in parts; kept across a resumed connection.
+  private assembly: PartAssembly | null = null;
 
   constructor(options: RelayClientOptions) {
     super();
@@ -191,7 +231,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   private async connect(): Promise<void> {
     this.stateValue = "connecting";
     this.accepted = false;
-    this.header = null;
+    this.pending = null;
     let token = "";
     try {
       token = typeof this.opts.token === "function" ? await this.opts.token() : (this.opts.token ?? "");
@@ -240,6 +280,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
           maxInitialFragments: maxInitial,
           ext,
           resume: resume ? { epoch: this.epoch, after: this.lastSeq ?? 0 } : undefined,
+          parts: ext && this.opts.parts === true,
         }),
       );
     };
@@ -274,16 +315,33 @@ export class RelayClient extends Emitter<RelayClientEvents> {
           this.fail(new RelayError("PROTOCOL_ERROR", `unexpected ${JSON.stringify(text.slice(0, 64))}`));
           return;
         }
-        this.onOk(ok.ext && this.opts.extensions !== false, ok.epoch);
+        const ext = ok.ext && this.opts.extensions !== false;
+        this.onOk(ext, ok.epoch, ext && ok.parts === true && this.opts.parts === true);
         return;
       }
       case "F": {
         const f = decodeFragment(m);
-        if (f === null || !this.accepted) {
+        if (f === null || !this.accepted || (f.parts !== undefined && (!this.parts || f.seq === undefined))) {
           this.fail(new RelayError("PROTOCOL_ERROR", `unexpected ${JSON.stringify(text.slice(0, 64))}`));
           return;
         }
-        this.header = f;
+        if (f.parts !== undefined) {
+          // Closes a fragment sent in parts: no binary follows.
+          this.pending = null;
+          this.onClosingFragment(f, f.parts);
+        } else {
+          this.pending = { kind: "F", header: f };
+        }
+        return;
+      }
+      case "P":
+      case "I": {
+        const p = m.type === "P" ? decodePart(m) : null;
+        if (!this.accepted || !this.parts || (m.type === "P" && (p === null || p.seq === undefined))) {
+          this.fail(new RelayError("PROTOCOL_ERROR", `unexpected ${JSON.stringify(text.slice(0, 64))}`));
+          return;
+        }
+        this.pending = p === null ? { kind: "I" } : { kind: "P", header: p, seq: p.seq ?? 0 };
         return;
       }
       case "E": {
@@ -306,7 +364,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     }
   }
 
-  private onOk(ext: boolean, epoch: string): void {
+  private onOk(ext: boolean, epoch: string, parts: boolean): void {
     clearTimeout(this.timer);
     this.accepted = true;
     this.attempt = 0;
@@ -327,21 +385,31 @@ export class RelayClient extends Emitter<RelayClientEvents> {
       if (this.delivered) this.resumeDisc = "reconnect";
     }
     this.ext = ext;
+    this.parts = parts;
+    // Resume continues with the first part of the fragment after the last one closed: the
+    // parts of it already received are kept, and their copies dropped as duplicates.
+    if (!parts || this.assembly?.epoch !== this.epoch) this.assembly = null;
     const hb = this.opts.heartbeatIntervalMs ?? 30_000;
     const idle = this.opts.idleTimeoutMs ?? 60_000;
     this.lastReceived = Date.now();
     clearInterval(this.ticker);
     this.ticker = setInterval(() => this.tick(hb, idle), Math.max(20, Math.min(hb, idle) / 4));
-    this.emit("open", { ext, epoch: this.epoch, resumed, reconnect });
+    this.emit("open", { ext, epoch: this.epoch, resumed, reconnect, parts });
   }
 
   private onBinary(data: ArrayBuffer): void {
-    const h = this.header;
-    this.header = null;
-    if (h === null) {
-      this.fail(new RelayError("PROTOCOL_ERROR", "binary message without a preceding F"));
+    const p = this.pending;
+    this.pending = null;
+    if (p === null) {
+      this.fail(new RelayError("PROTOCOL_ERROR", `binary message without a preceding ${this.parts ? "F, P or I" : "F"}`));
       return;
     }
+    if (p.kind === "I") this.emit("init", { epoch: this.epoch, data, receivedAt: Date.now() });
+    else if (p.kind === "P") this.onPart(p.header, p.seq, data);
+    else this.onFragment(p.header, data);
+  }
+
+  private onFragment(h: FragmentHeader, data: ArrayBuffer): void {
     let seq: number;
     let disc = h.disc;
     let reason: DiscontinuityReason | null = h.disc ? "relay" : null;
@@ -367,6 +435,8 @@ export class RelayClient extends Emitter<RelayClientEvents> {
       disc = true;
       this.resumeDisc = null;
     }
+    // A fragment received whole ends any fragment left unfinished in parts.
+    this.assembly = null;
     const fragment: Fragment = {
       seq,
       epoch: this.epoch,
@@ -383,6 +453,74 @@ export class RelayClient extends Emitter<RelayClientEvents> {
       this.stats.discontinuities++;
       this.emit("discontinuity", { seq, epoch: this.epoch, reason: reason ?? "relay" });
     }
+    this.emit("fragment", fragment);
+  }
+
+  private onPart(h: PartHeader, seq: number, data: ArrayBuffer): void {
+    let a = this.assembly;
+    if (a !== null && seq > a.seq) a = this.assembly = null; // never closed: the relay skipped the rest of it
+    if ((a !== null && seq < a.seq) || (this.lastSeq !== undefined && seq <= this.lastSeq) || (a !== null && !a.follows(h.index))) {
+      this.stats.duplicates++;
+      return;
+    }
+    let disc = h.disc;
+    let reason: DiscontinuityReason | null = h.disc ? "relay" : null;
+    if (a === null) {
+      // The first part of a new fragment.
+      if (this.lastSeq !== undefined && seq > this.lastSeq + 1 && !disc) {
+        disc = true;
+        reason = "gap";
+      }
+      if (this.resumeDisc !== null) {
+        if (!disc) reason = this.resumeDisc;
+        disc = true;
+        this.resumeDisc = null;
+      }
+      a = this.assembly = new PartAssembly(seq, this.epoch, disc);
+    }
+    const part: Part = {
+      seq,
+      index: h.index,
+      epoch: this.epoch,
+      duration: h.duration,
+      independent: h.independent,
+      disc,
+      data,
+      receivedAt: Date.now(),
+    };
+    if (h.time !== undefined) part.time = h.time;
+    a.parts.push(part);
+    this.delivered = true;
+    this.stats.parts++;
+    if (disc) {
+      this.stats.discontinuities++;
+      this.emit("discontinuity", { seq, epoch: this.epoch, reason: reason ?? "relay" });
+    }
+    this.emit("part", part);
+  }
+
+  /** A closing `F` (`parts=count`): delivers the fragment assembled from the parts received. */
+  private onClosingFragment(h: FragmentHeader, count: number): void {
+    const a = this.assembly;
+    // A fragment none of whose parts arrived (or one already closed) has nothing to deliver.
+    if (a === null || a.seq !== h.seq) return;
+    this.assembly = null;
+    const data = concatBytes(a.parts.map((p) => p.data));
+    const fragment: Fragment = {
+      seq: a.seq,
+      epoch: a.epoch,
+      duration: h.duration,
+      disc: a.disc,
+      data,
+      receivedAt: Date.now(),
+      parts: a.parts,
+      complete: a.isComplete(count),
+    };
+    if (h.time !== undefined) fragment.time = h.time;
+    this.lastSeq = a.seq;
+    this.localSeq = Math.max(this.localSeq, a.seq);
+    this.stats.fragments++;
+    this.stats.bytes += data.byteLength;
     this.emit("fragment", fragment);
   }
 
@@ -425,7 +563,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
 
   private afterClose(code: number, reason: string): void {
     this.clearTimers();
-    this.header = null;
+    this.pending = null;
     if (this.isClosed()) return;
     const r = this.reconnectOpts;
     const willReconnect = !this.ended && !this.fatal && r !== null && this.attempt < r.maxAttempts;
@@ -451,6 +589,12 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     this.ticker = undefined;
   }
 }
+
+/** What the next binary message is, after the text message that announced it. */
+type Pending =
+  | { kind: "F"; header: FragmentHeader }
+  | { kind: "P"; header: PartHeader; seq: number }
+  | { kind: "I" };
 
 function detach(ws: WebSocket): void {
   ws.onopen = null;

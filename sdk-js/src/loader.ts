@@ -10,7 +10,7 @@ import type {
   PlaylistLoaderConstructor,
   PlaylistLoaderContext,
 } from "hls.js";
-import { msnFromUrl } from "./playlist";
+import { resourceFromUrl } from "./playlist";
 import type { FragmentStore } from "./store";
 
 /** The loader classes to pass to hls.js as `pLoader` and `fLoader`. */
@@ -137,37 +137,59 @@ class PlaylistLoader extends StoreLoader<PlaylistLoaderContext> {
       // Nothing to list yet: answer as soon as the first fragment lands.
       return store.waitFor(-1, Infinity, () => this.succeed(store.playlist()));
     }
-    const msn = requestedMsn(context);
-    if (msn === undefined || store.newest >= msn || store.ended) {
+    const { msn, part } = requestedDirectives(context);
+    if (msn === undefined || store.reloadReady(msn, part)) {
       this.succeed(store.playlist());
       return noop;
     }
-    // A blocking reload: answer the moment fragment msn lands; after three target
-    // durations (or before hls.js would time out) answer with what there is.
+    // A blocking reload: answer the moment fragment msn (or part `part` of it) lands; after
+    // three target durations (or before hls.js would time out) answer with what there is.
     const wait = Math.min(3000 * store.targetDuration, limit * 0.9);
-    return store.waitFor(msn, wait, () => this.succeed(store.playlist()));
+    return store.waitUntil(() => store.reloadReady(msn, part), wait, () => this.succeed(store.playlist()));
   }
 }
 
 class FragmentLoader extends StoreLoader<FragmentLoaderContext> {
-  protected start(context: FragmentLoaderContext): () => void {
+  protected start(context: FragmentLoaderContext, config: LoaderConfiguration): () => void {
+    const store = this.store;
     const sn: unknown = (context.frag as { sn?: unknown } | undefined)?.sn;
-    const msn = msnFromUrl(context.url) ?? (typeof sn === "number" ? sn : undefined);
-    const f = msn === undefined ? undefined : this.store.get(msn);
-    if (!f) {
-      this.failWith(404, `hlsrelay: fragment ${String(msn)} is no longer held`);
+    const r = resourceFromUrl(context.url) ?? (typeof sn === "number" ? { kind: "fragment" as const, msn: sn } : undefined);
+    if (r?.kind === "init") {
+      const init = store.initData(r.id);
+      if (init) this.succeed(copyRange(new Uint8Array(init), context));
+      else this.failWith(404, `hlsrelay: init segment ${r.id} is no longer held`);
       return noop;
     }
-    // A copy: with its worker on, hls.js transfers the buffer it is given.
-    this.succeed(f.data.slice(0));
+    if (r?.kind === "part") {
+      const answer = (): void => {
+        const bytes = store.partData(r.msn, r.index);
+        if (bytes) this.succeed(copyRange(bytes, context));
+        else this.failWith(404, `hlsrelay: part ${r.msn}.${r.index} is not held`);
+      };
+      if (store.partData(r.msn, r.index) || !store.partExpected(r.msn, r.index)) {
+        answer();
+        return noop;
+      }
+      // A preload-hinted part: answer the moment it lands, 404 once it cannot any more (its
+      // fragment closed without it, or the stream ended), or when waiting too long.
+      const wait = Math.min(3000 * store.targetDuration, firstByteTimeout(config) * 0.9);
+      return store.waitUntil(() => store.partData(r.msn, r.index) !== undefined || !store.partExpected(r.msn, r.index), wait, answer);
+    }
+    const f = r === undefined ? undefined : store.get(r.msn);
+    if (!f) {
+      this.failWith(404, `hlsrelay: fragment ${String(r?.msn)} is no longer held`);
+      return noop;
+    }
+    this.succeed(copyRange(new Uint8Array(f.data), context));
     return noop;
   }
 }
 
 /**
  * Loader classes for hls.js that answer from `store`: the playlist loader serves the
- * synthesised live playlist (holding a blocking reload until the requested fragment
- * lands), the fragment loader serves a copy of the fragment's bytes.
+ * synthesised live playlist (holding a blocking reload until the requested fragment, or
+ * part, lands), the fragment loader serves a copy of the bytes of a fragment, part or
+ * init segment (holding a request for a preload-hinted part until the part lands).
  *
  * ```ts
  * const hls = new Hls({ ...createLoaders(store), lowLatencyMode: true });
@@ -188,11 +210,27 @@ export function createLoaders(store: FragmentStore): RelayLoaders {
   return { pLoader: RelayPlaylistLoader, fLoader: RelayFragmentLoader };
 }
 
-function requestedMsn(context: PlaylistLoaderContext): number | undefined {
+/** The blocking reload asked for: `_HLS_msn` and `_HLS_part` of the URL, or hls.js's delivery directives. */
+function requestedDirectives(context: PlaylistLoaderContext): { msn?: number; part?: number } {
   const m = /[?&]_HLS_msn=(\d+)/.exec(context.url);
-  if (m) return Number(m[1]);
-  const d: unknown = (context as { deliveryDirectives?: { msn?: unknown } | null }).deliveryDirectives?.msn;
-  return typeof d === "number" ? d : undefined;
+  if (m) {
+    const p = /[?&]_HLS_part=(\d+)/.exec(context.url);
+    return { msn: Number(m[1]), part: p ? Number(p[1]) : undefined };
+  }
+  const d = (context as { deliveryDirectives?: { msn?: unknown; part?: unknown } | null }).deliveryDirectives;
+  const msn = typeof d?.msn === "number" ? d.msn : undefined;
+  return { msn, part: msn !== undefined && typeof d?.part === "number" ? d.part : undefined };
+}
+
+/**
+ * A copy of `bytes` (with its worker on, hls.js transfers the buffer it is given), or of the
+ * byte range the context asks for (`rangeEnd` exclusive, as hls.js's own loaders send it).
+ */
+function copyRange(bytes: Uint8Array, context: FragmentLoaderContext): ArrayBuffer {
+  const start = context.rangeStart ?? 0;
+  const end = context.rangeEnd ?? 0;
+  const view = end > 0 ? bytes.subarray(start, end) : start > 0 ? bytes.subarray(start) : bytes;
+  return view.slice().buffer;
 }
 
 function firstByteTimeout(config: LoaderConfiguration): number {

@@ -1,22 +1,42 @@
 import type Hls from "hls.js";
 import type { ErrorData, HlsConfig } from "hls.js";
-import { RelayClient, type DiscontinuityReason, type Fragment, type RelayClientOptions } from "./client";
+import { RelayClient, type DiscontinuityReason, type Fragment, type RelayClientEvents, type RelayClientOptions } from "./client";
+import { DirectPlayer, type DirectFallbackReason, type DirectPlayerOptions } from "./direct/player";
+import { defaultMediaSource } from "./direct/media-source";
 import { Emitter } from "./emitter";
 import { RelayError } from "./errors";
 import { defaultFallbackUrl, type FallbackInfo } from "./fallback";
 import { defaultHls } from "./hls-default";
-import { durationDependentKeys, lowLatencyHlsConfig } from "./hls-config";
+import { durationDependentKeys, lowLatencyHlsConfig, lowLatencyPartsHlsConfig } from "./hls-config";
+import type { LatencyReading } from "./latency";
 import { createLoaders } from "./loader";
-import { FragmentStore, type FragmentStoreOptions } from "./store";
+import { feedStore, FragmentStore, type FragmentStoreOptions } from "./store";
+
+export type { LatencyReading } from "./latency";
 
 /** The hls.js class. */
 export type HlsClass = typeof Hls;
 
+/** How {@link attach} plays: hls.js (`"hls"`), or parts appended straight to MSE (`"direct"`). */
+export type AttachMode = "hls" | "direct";
+
 /**
  * Options of {@link attach}: those of {@link RelayClientOptions} (`maxInitialFragments`
- * defaults to 3 here: the first playlist lists only the newest fragments), and these.
+ * defaults to 3 in hls mode: the first playlist lists only the newest fragments; `parts`
+ * defaults to true), and these.
  */
 export interface AttachOptions extends RelayClientOptions {
+  /**
+   * `"hls"` (the default): hls.js plays a live playlist made from the received fragments
+   * (LL-HLS for a stream in parts). `"direct"`: the parts of an fMP4/CMAF stream are
+   * appended to Media Source Extensions as they arrive, for sub-second latency (see
+   * {@link DirectPlayer}); a stream or browser that does not allow it (MPEG-TS, no MSE,
+   * unsupported codecs, a relay without parts) is played in hls mode instead, with a
+   * `fallback` event.
+   */
+  mode?: AttachMode;
+  /** Direct mode settings: latency controller, back buffer, controller interval. */
+  direct?: Omit<DirectPlayerOptions, "autoplay">;
   /**
    * hls.js settings, applied over {@link lowLatencyHlsConfig} (whose duration-dependent
    * values follow the first fragment's duration unless set here). `pLoader` and
@@ -39,22 +59,10 @@ export interface AttachOptions extends RelayClientOptions {
   latencyIntervalMs?: number;
 }
 
-/** A latency reading, in seconds. */
-export interface LatencyReading {
-  /** Glass-to-glass: now minus the program date-time (publish time) of the frame on screen; null before playback. */
-  glass: number | null;
-  /** Distance from the live edge of the playlist (hls.js `latency`); null if unknown. */
-  edge: number | null;
-  /** Media buffered ahead of the playhead. */
-  buffer: number;
-  /** The video's playback rate (hls.js speeds up to catch up). */
-  playbackRate: number;
-}
-
 /** Events of {@link Player}. */
 export type PlayerEvents = {
   /** The relay accepted the stream (after each reconnect too). */
-  open: [info: { ext: boolean; epoch: string; resumed: boolean; reconnect: boolean }];
+  open: RelayClientEvents["open"];
   /** A discontinuity in the received stream. */
   discontinuity: [info: { seq: number; epoch: string; reason: DiscontinuityReason }];
   /** An error from the relay or the connection (the client goes on unless it is fatal), or a fatal hls.js error (`MEDIA_ERROR`). */
@@ -63,21 +71,29 @@ export type PlayerEvents = {
   ended: [];
   /** A latency reading, every `latencyIntervalMs` while playing. */
   latency: [reading: LatencyReading];
+  /**
+   * Direct mode was asked for but cannot play this stream here: the player switched to
+   * `mode` (a new connection). Emitted once, asynchronously.
+   */
+  fallback: [info: { reason: DirectFallbackReason; detail: string; mode: PlayerMode }];
 };
 
-/** How a {@link Player} plays: hls.js on MSE, or the browser's own HLS. */
-export type PlayerMode = "mse" | "native";
+/** How a {@link Player} plays: hls.js on MSE, parts straight to MSE, or the browser's own HLS. */
+export type PlayerMode = "mse" | "direct" | "native";
 
 /** A stream playing in a `<video>`, returned by {@link attach}. */
 export interface Player {
+  /** How it plays now: `"direct"` can change to `"mse"` (or `"native"`) on a `fallback`. */
   readonly mode: PlayerMode;
   readonly video: HTMLVideoElement;
   /** The hls.js instance (mse mode). */
   readonly hls: Hls | null;
-  /** The WebSocket client (mse mode). */
+  /** The WebSocket client (mse and direct modes). */
   readonly client: RelayClient | null;
   /** The fragment store behind the playlist (mse mode). */
   readonly store: FragmentStore | null;
+  /** The direct-mode player: stats, latency controller, part timeline (direct mode). */
+  readonly direct: DirectPlayer | null;
   /** The latency now. */
   latency(): LatencyReading;
   on<K extends keyof PlayerEvents>(name: K, listener: (...args: PlayerEvents[K]) => void): () => void;
@@ -92,13 +108,14 @@ export function isSupported(HlsCtor: HlsClass | undefined = defaultHls()): boole
 }
 
 /**
- * Plays a relay stream in `video` with low-latency hls.js settings: pulls it over a
- * WebSocket (reconnecting and resuming), keeps the newest fragments in memory and serves
- * hls.js a live playlist from them. Without MSE it falls back to the browser's native
- * HLS at `fallbackUrl`.
+ * Plays a relay stream in `video`. In hls mode (the default) with low-latency hls.js
+ * settings: pulls it over a WebSocket (reconnecting and resuming), keeps the newest
+ * fragments in memory and serves hls.js a live playlist from them; without MSE it falls
+ * back to the browser's native HLS at `fallbackUrl`. In direct mode (`mode: "direct"`)
+ * the parts of an fMP4/CMAF stream go straight to MSE, for sub-second latency.
  *
  * ```ts
- * const player = attach(video, { url: "wss://relay.example/", stream: "room1/cam", token });
+ * const player = attach(video, { url: "wss://relay.example/", stream: "room1/cam", token, mode: "direct" });
  * player.on("latency", (r) => console.log(r.glass));
  * ```
  */
@@ -112,10 +129,11 @@ const DEFAULT_INITIAL_FRAGMENTS = 3;
 const BACKLOG_QUIET_MS = 100;
 
 class RelayPlayer extends Emitter<PlayerEvents> implements Player {
-  readonly mode: PlayerMode;
   hls: Hls | null = null;
   client: RelayClient | null = null;
   store: FragmentStore | null = null;
+  direct: DirectPlayer | null = null;
+  private modeValue: PlayerMode = "mse";
   private destroyed = false;
   private latencyTimer: ReturnType<typeof setInterval> | undefined;
   private cleanups: Array<() => void> = [];
@@ -125,15 +143,20 @@ class RelayPlayer extends Emitter<PlayerEvents> implements Player {
     private readonly options: AttachOptions,
   ) {
     super();
-    const HlsCtor = options.Hls ?? defaultHls();
-    if (HlsCtor && HlsCtor.isSupported()) {
-      this.mode = "mse";
-      this.startMse(HlsCtor);
-    } else if (options.fallbackUrl !== false && canPlayNativeHls(video)) {
-      this.mode = "native";
-      void this.startNative();
+    if (options.mode === "direct") {
+      const MS = options.direct?.MediaSource ?? defaultMediaSource();
+      if (MS && DirectPlayer.isSupported(MS)) {
+        this.modeValue = "direct";
+        this.startDirect();
+      } else {
+        this.startHls(true);
+        const mode = this.modeValue;
+        void Promise.resolve().then(() => {
+          if (!this.destroyed) this.emit("fallback", { reason: "unsupported", detail: "Media Source Extensions are not available", mode });
+        });
+      }
     } else {
-      throw new RelayError("MEDIA_ERROR", HlsCtor ? "neither MSE nor native HLS is available" : "hls.js is not loaded");
+      this.startHls(true);
     }
     const interval = options.latencyIntervalMs ?? 1000;
     if (interval > 0) {
@@ -143,8 +166,13 @@ class RelayPlayer extends Emitter<PlayerEvents> implements Player {
     }
   }
 
+  get mode(): PlayerMode {
+    return this.modeValue;
+  }
+
   latency(): LatencyReading {
     const v = this.video;
+    if (this.direct) return this.direct.latency();
     let glass: number | null = null;
     let edge: number | null = null;
     const hls = this.hls;
@@ -168,16 +196,75 @@ class RelayPlayer extends Emitter<PlayerEvents> implements Player {
     for (const c of this.cleanups) c();
     this.cleanups = [];
     this.client?.destroy();
+    this.direct?.destroy();
     this.hls?.destroy();
     this.store?.clear();
-    if (this.mode === "native") {
+    if (this.modeValue === "native") {
       this.video.removeAttribute("src");
       this.video.load();
     }
     this.hls = null;
     this.client = null;
+    this.direct = null;
     this.store = null;
     this.removeAllListeners();
+  }
+
+  /**
+   * Starts hls.js on MSE, or else native HLS. `initial`: at construction, where having
+   * neither throws; later (a fallback from direct mode) it is an `error` event.
+   */
+  private startHls(initial: boolean): void {
+    const HlsCtor = this.options.Hls ?? defaultHls();
+    if (HlsCtor && HlsCtor.isSupported()) {
+      this.modeValue = "mse";
+      this.startMse(HlsCtor);
+    } else if (this.options.fallbackUrl !== false && canPlayNativeHls(this.video)) {
+      this.modeValue = "native";
+      void this.startNative();
+    } else {
+      const err = new RelayError("MEDIA_ERROR", HlsCtor ? "neither MSE nor native HLS is available" : "hls.js is not loaded");
+      if (initial) throw err;
+      this.emit("error", err);
+    }
+  }
+
+  /** Forwards the client's events that the player re-emits, while `client` is the player's. */
+  private forward(client: RelayClient): void {
+    const mine = (): boolean => this.client === client && !this.destroyed;
+    client.on("open", (info) => mine() && this.emit("open", info));
+    client.on("discontinuity", (info) => mine() && this.emit("discontinuity", info));
+    client.on("error", (err) => mine() && this.emit("error", err));
+  }
+
+  private startDirect(): void {
+    const o = this.options;
+    // Without max_initial_fragments the relay starts a parts viewer at the latest independent part.
+    const client = new RelayClient({ ...o, parts: true });
+    this.client = client;
+    this.forward(client);
+    const direct = new DirectPlayer(this.video, client, { ...o.direct, autoplay: o.autoplay });
+    this.direct = direct;
+    client.on("ended", () => {
+      if (this.client === client && !this.destroyed) this.emit("ended");
+    });
+    direct.on("error", (err) => this.emit("error", err));
+    direct.on("fallback", (info) => {
+      // Out of the client's event dispatch: it is destroyed here.
+      void Promise.resolve().then(() => this.fallbackFromDirect(direct, info.reason, info.detail));
+    });
+    client.start();
+  }
+
+  /** Direct mode cannot play the stream: hls mode takes over with a new connection. */
+  private fallbackFromDirect(direct: DirectPlayer, reason: DirectFallbackReason, detail: string): void {
+    if (this.destroyed || this.direct !== direct) return;
+    direct.destroy();
+    this.direct = null;
+    this.client?.destroy();
+    this.client = null;
+    this.startHls(false);
+    this.emit("fallback", { reason, detail, mode: this.modeValue });
   }
 
   private startMse(HlsCtor: HlsClass): void {
@@ -185,17 +272,15 @@ class RelayPlayer extends Emitter<PlayerEvents> implements Player {
     const store = new FragmentStore(o.store);
     // Only the newest fragments of the relay's backlog are played: do not fetch the rest.
     const initial = o.maxInitialFragments ?? DEFAULT_INITIAL_FRAGMENTS;
-    const client = new RelayClient({ ...o, maxInitialFragments: initial });
+    const client = new RelayClient({ ...o, parts: o.parts ?? true, maxInitialFragments: initial });
     const user = o.hlsConfig ?? {};
     const hls = new HlsCtor({ ...lowLatencyHlsConfig(1), ...user, ...createLoaders(store) });
     this.store = store;
     this.client = client;
     this.hls = hls;
 
-    client.on("open", (info) => this.emit("open", info));
-    client.on("discontinuity", (info) => this.emit("discontinuity", info));
-    client.on("error", (err) => this.emit("error", err));
-    client.on("fragment", (f) => store.add(f));
+    this.forward(client);
+    feedStore(client, store);
     client.on("ended", () => {
       store.end();
       this.emit("ended");
@@ -213,10 +298,11 @@ class RelayPlayer extends Emitter<PlayerEvents> implements Player {
       if (loaded || this.destroyed) return;
       loaded = true;
       clearTimeout(quiet);
-      // Fit the latency settings to the real fragment duration, then load.
-      const tuned = lowLatencyHlsConfig(newest.duration) as Record<string, unknown>;
+      // Fit the latency settings to the real fragment (and part) duration, then load.
+      const parts = store.lowLatency;
+      const tuned = (parts ? lowLatencyPartsHlsConfig(store.partTarget, newest.duration) : lowLatencyHlsConfig(newest.duration)) as Record<string, unknown>;
       const config = hls.config as unknown as Record<string, unknown>;
-      for (const key of durationDependentKeys) {
+      for (const key of parts ? Object.keys(tuned) : durationDependentKeys) {
         if (!(key in user)) config[key] = tuned[key];
       }
       hls.loadSource(store.playlistUrl);

@@ -24,6 +24,8 @@ export interface Pull {
   ext?: boolean;
   /** With `ext`: continue after fragment `after` of stream instance `epoch`. */
   resume?: { epoch: string; after: number };
+  /** With `ext`: receive fMP4/CMAF streams in parts (`parts=1`). Set only when true. */
+  parts?: boolean;
 }
 
 /** The relay's `OK`. `ext` is false for a relay that speaks only the base protocol. */
@@ -31,6 +33,10 @@ export interface Ok {
   ext: boolean;
   epoch: string;
   next?: number;
+  /** The relay confirmed `parts=1` (only with `ext`). Set only when true. */
+  parts?: boolean;
+  /** With `parts`, for a publisher: the index of the part the relay lacks next in fragment `next`. */
+  nextPart?: number;
 }
 
 /** The `F` message that precedes each binary fragment. */
@@ -42,6 +48,27 @@ export interface FragmentHeader {
   /** Publish wall-clock time in Unix milliseconds (extension); absent when unknown. */
   time?: number;
   /** A discontinuity precedes this fragment (extension). */
+  disc: boolean;
+  /**
+   * Parts extension: the fragment was sent as this many parts and this `F` closes it; no
+   * binary follows. Absent (or 0 on the wire): the fragment's bytes follow.
+   */
+  parts?: number;
+}
+
+/** The `P` message that precedes each part of a fragment (parts extension). */
+export interface PartHeader {
+  /** Sequence number of the fragment the part belongs to; a publisher may leave it out. */
+  seq?: number;
+  /** Position of the part in its fragment, from 0. */
+  index: number;
+  /** Seconds, finite and not negative. */
+  duration: number;
+  /** The part starts with an independent frame (a key frame): a decoder can start there. */
+  independent: boolean;
+  /** Publish wall-clock time of the part in Unix milliseconds; absent when unknown. */
+  time?: number;
+  /** A discontinuity precedes this part. */
   disc: boolean;
 }
 
@@ -179,6 +206,17 @@ export function decodeOk(m: Message): Ok | null {
     if (n === undefined) return null;
     ok.next = n;
   }
+  const parts = parseBool(m.params.parts);
+  if (parts === undefined) return null;
+  if (parts) {
+    ok.parts = true;
+    const np = m.params.next_part ?? "";
+    if (np !== "") {
+      const n = parseInteger(np);
+      if (n === undefined) return null;
+      ok.nextPart = n;
+    }
+  }
   return ok;
 }
 
@@ -197,7 +235,33 @@ export function decodeFragment(m: Message): FragmentHeader | null {
     if (name === "seq") f.seq = n;
     else if (n > 0) f.time = n;
   }
+  const parts = m.params.parts ?? "";
+  if (parts !== "") {
+    const n = parseInteger(parts);
+    if (n === undefined) return null;
+    if (n > 0) f.parts = n;
+  }
   return f;
+}
+
+/** Decodes a `P` (parts extension); `null` if malformed. */
+export function decodePart(m: Message): PartHeader | null {
+  if (m.type !== "P") return null;
+  const duration = parseSeconds(m.params.duration ?? "");
+  const index = parseInteger(m.params.part ?? "");
+  const independent = parseBool(m.params.independent);
+  const disc = parseBool(m.params.disc);
+  if (duration === undefined || index === undefined || independent === undefined || disc === undefined) return null;
+  const p: PartHeader = { index, duration, independent, disc };
+  for (const name of ["seq", "time"] as const) {
+    const v = m.params[name] ?? "";
+    if (v === "") continue;
+    const n = parseInteger(v);
+    if (n === undefined) return null;
+    if (name === "seq") p.seq = n;
+    else if (n > 0) p.time = n;
+  }
+  return p;
 }
 
 /** Decodes an `E`. */
@@ -228,21 +292,28 @@ export function decodePull(m: Message): Pull | null {
     if (after === undefined) return null;
     p.resume = { epoch, after };
   }
+  if (ext) {
+    const parts = parseBool(m.params.parts);
+    if (parts === undefined) return null;
+    if (parts) p.parts = true;
+  }
   return p;
 }
 
-/** Decodes a `PUSH`; `null` if malformed. */
-export function decodePush(m: Message): { stream: string; auth: string; ext: boolean; epoch: string } | null {
+/** Decodes a `PUSH`; `null` if malformed. `parts` is read only with `ext`. */
+export function decodePush(m: Message): { stream: string; auth: string; ext: boolean; epoch: string; parts: boolean } | null {
   if (m.type !== "PUSH") return null;
   const stream = m.params.stream ?? "";
   if (streamIdProblem(stream) !== null) return null;
   const ext = parseExt(m);
   if (ext === undefined) return null;
-  return { stream, auth: m.params.auth ?? "", ext, epoch: ext ? (m.params.epoch ?? "") : "" };
+  const parts = ext ? parseBool(m.params.parts) : false;
+  if (parts === undefined) return null;
+  return { stream, auth: m.params.auth ?? "", ext, epoch: ext ? (m.params.epoch ?? "") : "", parts };
 }
 
 /**
- * Reports whether a parsed message is valid: for PUSH, PULL, OK, F and E the typed
+ * Reports whether a parsed message is valid: for PUSH, PULL, OK, F, P and E the typed
  * decoder must accept it; other types are valid when they parse.
  */
 export function isValid(m: Message): boolean {
@@ -255,6 +326,8 @@ export function isValid(m: Message): boolean {
       return decodeOk(m) !== null;
     case "F":
       return decodeFragment(m) !== null;
+    case "P":
+      return decodePart(m) !== null;
     case "E":
       return decodeError(m) !== null;
   }
@@ -293,16 +366,18 @@ export function encodePull(p: Pull): string {
     if (p.resume && p.resume.epoch !== "") {
       pairs.push(["epoch", p.resume.epoch], ["after", String(p.resume.after)]);
     }
+    if (p.parts) pairs.push(["parts", "1"]);
   }
   return "PULL:" + query(pairs);
 }
 
 /** The wire form of a `PUSH` (tests and tools publish with it). */
-export function encodePush(p: { stream: string; auth: string; ext?: boolean; epoch?: string }): string {
+export function encodePush(p: { stream: string; auth: string; ext?: boolean; epoch?: string; parts?: boolean }): string {
   const pairs: Array<[string, string]> = [["stream", p.stream], ["auth", p.auth]];
   if (p.ext) {
     pairs.push(["ext", "1"]);
     if (p.epoch) pairs.push(["epoch", p.epoch]);
+    if (p.parts) pairs.push(["parts", "1"]);
   }
   return "PUSH:" + query(pairs);
 }
@@ -314,6 +389,21 @@ export function encodeFragment(f: FragmentHeader, ext: boolean): string {
     if (f.seq !== undefined) pairs.push(["seq", String(f.seq)]);
     if (f.time !== undefined && f.time > 0) pairs.push(["time", String(Math.floor(f.time))]);
     if (f.disc) pairs.push(["disc", "1"]);
+    if (f.parts !== undefined && f.parts > 0) pairs.push(["parts", String(Math.floor(f.parts))]);
   }
   return "F:" + query(pairs);
 }
+
+/** The wire form of a `P`, parameters in the Go codec's order (tests and tools publish with it). */
+export function encodePart(p: PartHeader): string {
+  const pairs: Array<[string, string]> = [];
+  if (p.seq !== undefined) pairs.push(["seq", String(p.seq)]);
+  pairs.push(["part", String(p.index)], ["duration", String(p.duration)]);
+  if (p.independent) pairs.push(["independent", "1"]);
+  if (p.time !== undefined && p.time > 0) pairs.push(["time", String(Math.floor(p.time))]);
+  if (p.disc) pairs.push(["disc", "1"]);
+  return "P:" + query(pairs);
+}
+
+/** The `I` message, which precedes the binary init segment (parts extension). */
+export const INIT_MESSAGE = "I";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import { RelayClient, type Fragment, type RelayClientOptions } from "../src/client";
+import { RelayClient, type Fragment, type InitSegment, type Part, type RelayClientOptions } from "../src/client";
 import { RelayError } from "../src/errors";
 import { decodePull, parseMessage } from "../src/protocol";
 import { FakeWebSocket, FakeWebSocketCtor } from "./helpers/fake-websocket";
@@ -299,5 +299,222 @@ describe("RelayClient", () => {
     ws.drop();
     assert.deepEqual(events, ["open ext=false resumed=false", "close reconnect=false"]);
     assert.equal(c.state, "closed");
+  });
+});
+
+describe("RelayClient, parts extension", () => {
+  beforeEach(() => FakeWebSocket.reset());
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.destroy();
+  });
+
+  /** A client asking for parts, recording init, part and fragment events in one ordered log. */
+  function partsClient(extra: Partial<RelayClientOptions> = {}) {
+    const r = client({ parts: true, ...extra });
+    const log: string[] = [];
+    const parts: Part[] = [];
+    const inits: InitSegment[] = [];
+    const opens: Array<{ parts: boolean; resumed: boolean }> = [];
+    r.c.on("open", (i) => opens.push({ parts: i.parts, resumed: i.resumed }));
+    r.c.on("init", (i) => {
+      inits.push(i);
+      log.push(`init ${i.epoch} ${[...new Uint8Array(i.data)].join(",")}`);
+    });
+    r.c.on("part", (p) => {
+      parts.push(p);
+      log.push(`part ${p.seq}.${p.index}${p.disc ? " disc" : ""}`);
+    });
+    r.c.on("fragment", (f) => log.push(`fragment ${f.seq} complete=${String(f.complete)}`));
+    r.c.on("discontinuity", (d) => log.push(`disc ${d.seq} ${d.reason}`));
+    return { ...r, log, parts, inits, opens };
+  }
+
+  function part(ws: FakeWebSocket, header: string, ...bytes: number[]): void {
+    ws.text(header);
+    ws.binary(new Uint8Array(bytes));
+  }
+
+  test("asks for parts; delivers init, each part at once and the fragment at its closing F", async () => {
+    const { c, log, parts, inits, fragments, opens, errors } = partsClient({ maxInitialFragments: 1 });
+    c.start();
+    const ws = await connected();
+    assert.equal(ws.sent[0], "PULL:stream=room1%2Fcam&auth=tok&max_initial_fragments=1&ext=1&parts=1");
+    assert.equal(pullOf(ws).parts, true);
+    ws.text("OK:ext=1&epoch=E1&parts=1");
+    assert.deepEqual(opens, [{ parts: true, resumed: false }]);
+    ws.text("I");
+    ws.binary(new Uint8Array([0x66, 0x74]));
+    part(ws, "P:seq=17&part=0&duration=0.2&independent=1&time=1764000000123", 1, 1);
+    assert.deepEqual(log, ["init E1 102,116", "part 17.0"], "each part is emitted the moment it lands");
+    part(ws, "P:seq=17&part=1&duration=0.25&time=1764000000323", 2);
+    ws.text("F:duration=0.45&seq=17&time=1764000000123&parts=2");
+    part(ws, "P:seq=18&part=0&duration=0.2&independent=1", 3);
+    assert.deepEqual(log, ["init E1 102,116", "part 17.0", "part 17.1", "fragment 17 complete=true", "part 18.0"]);
+    assert.equal(inits[0]?.epoch, "E1");
+    assert.deepEqual(
+      parts.map((p) => [p.seq, p.index, p.epoch, p.duration, p.independent, p.time, p.disc, [...new Uint8Array(p.data)]]),
+      [
+        [17, 0, "E1", 0.2, true, 1764000000123, false, [1, 1]],
+        [17, 1, "E1", 0.25, false, 1764000000323, false, [2]],
+        [18, 0, "E1", 0.2, true, undefined, false, [3]],
+      ],
+    );
+    const f = fragments[0];
+    assert.ok(f);
+    assert.deepEqual([f.seq, f.epoch, f.duration, f.time, f.disc, f.complete], [17, "E1", 0.45, 1764000000123, false, true]);
+    assert.deepEqual([...new Uint8Array(f.data)], [1, 1, 2], "the parts' bytes, one after the other");
+    assert.deepEqual(f.parts, parts.slice(0, 2));
+    assert.deepEqual(c.position, { epoch: "E1", seq: 17 }, "resume is per fragment: the last one closed");
+    assert.deepEqual([c.stats.fragments, c.stats.parts, c.stats.bytes], [1, 3, 3]);
+    assert.deepEqual(errors, []);
+  });
+
+  test("whole fragments are delivered as before in a parts session (MPEG-TS, or fMP4 not sent in parts)", async () => {
+    const { c, fragments, log } = partsClient();
+    c.start();
+    const ws = await connected();
+    ws.text("OK:ext=1&epoch=E1&parts=1");
+    fragment(ws, "F:duration=1&seq=3", 3);
+    fragment(ws, "F:duration=1&seq=4&parts=0", 4);
+    assert.deepEqual(fragments.map((f) => [f.seq, f.parts, f.complete, [...new Uint8Array(f.data)]]), [
+      [3, undefined, undefined, [0x47, 3, 3]],
+      [4, undefined, undefined, [0x47, 4, 4]],
+    ]);
+    assert.deepEqual(log, ["fragment 3 complete=undefined", "fragment 4 complete=undefined"]);
+  });
+
+  test("a relay that does not confirm parts sends whole fragments; I, P or a closing F from it are protocol errors", async () => {
+    const { c, fragments, opens, errors } = partsClient();
+    c.start();
+    let ws = await connected();
+    ws.text("OK:ext=1&epoch=E1");
+    assert.deepEqual(opens, [{ parts: false, resumed: false }]);
+    fragment(ws, "F:duration=1&seq=3", 3);
+    assert.equal(fragments.length, 1);
+    ws.text("P:seq=4&part=0&duration=0.2");
+    assert.equal(errors[0]?.code, "PROTOCOL_ERROR");
+    for (const bad of ["I", "F:duration=1&seq=4&parts=5"]) {
+      await until(() => FakeWebSocket.instances.length === errors.length + 1, 1000, "reconnect");
+      ws = await connected();
+      ws.text("OK:ext=1&epoch=E1");
+      ws.text(bad);
+      assert.equal(errors[errors.length - 1]?.code, "PROTOCOL_ERROR", bad);
+    }
+    c.destroy();
+  });
+
+  test("parts: true without extensions sends a base PULL", async () => {
+    const { c } = partsClient({ extensions: false });
+    c.start();
+    const ws = await connected();
+    assert.equal(ws.sent[0], "PULL:stream=room1%2Fcam&auth=tok");
+  });
+
+  test("a binary message without a preceding F, P or I is a protocol error", async () => {
+    const { c, errors } = partsClient();
+    c.start();
+    const ws = await connected();
+    ws.text("OK:ext=1&epoch=E1&parts=1");
+    part(ws, "P:seq=1&part=0&duration=0.2&independent=1", 1);
+    ws.binary(new Uint8Array([2])); // a second binary after one P
+    assert.equal(errors[0]?.code, "PROTOCOL_ERROR");
+    assert.match(errors[0]?.message ?? "", /without a preceding F, P or I/);
+    c.destroy();
+  });
+
+  test("joined in the middle of a fragment: complete is false, duration and time are the whole fragment's", async () => {
+    const { c, fragments, log } = partsClient();
+    c.start();
+    const ws = await connected();
+    ws.text("OK:ext=1&epoch=E1&parts=1");
+    ws.text("I");
+    ws.binary(new Uint8Array([9]));
+    part(ws, "P:seq=17&part=3&duration=0.2&independent=1&time=1764000000723", 3);
+    part(ws, "P:seq=17&part=4&duration=0.2&time=1764000000923", 4);
+    ws.text("F:duration=1&seq=17&time=1764000000123&parts=5");
+    part(ws, "P:seq=18&part=0&duration=0.2&independent=1", 0);
+    ws.text("F:duration=0.2&seq=18&parts=1");
+    assert.deepEqual(log, ["init E1 9", "part 17.3", "part 17.4", "fragment 17 complete=false", "part 18.0", "fragment 18 complete=true"]);
+    const f = fragments[0];
+    assert.ok(f);
+    assert.deepEqual([f.duration, f.time, f.parts?.map((p) => p.index), [...new Uint8Array(f.data)]], [1, 1764000000123, [3, 4], [3, 4]]);
+  });
+
+  test("resume per fragment: after = the last fragment closed; parts received again are dropped", async () => {
+    const { c, log, fragments } = partsClient();
+    c.start();
+    let ws = await connected();
+    ws.text("OK:ext=1&epoch=E1&parts=1");
+    part(ws, "P:seq=17&part=0&duration=0.5&independent=1", 1);
+    part(ws, "P:seq=17&part=1&duration=0.5", 2);
+    ws.text("F:duration=1&seq=17&parts=2");
+    part(ws, "P:seq=18&part=0&duration=0.5&independent=1", 3);
+    ws.drop(1006);
+    await until(() => FakeWebSocket.instances.length === 2, 1000, "reconnect");
+    ws = await connected();
+    const p = pullOf(ws);
+    assert.deepEqual(p.resume, { epoch: "E1", after: 17 }, "18 did not close: resume after 17");
+    assert.equal(p.parts, true);
+    ws.text("OK:ext=1&epoch=E1&parts=1");
+    ws.text("I");
+    ws.binary(new Uint8Array([9]));
+    part(ws, "P:seq=18&part=0&duration=0.5&independent=1", 3); // sent again from the first part
+    part(ws, "P:seq=18&part=1&duration=0.5", 4);
+    ws.text("F:duration=1&seq=18&parts=2");
+    assert.deepEqual(log, ["part 17.0", "part 17.1", "fragment 17 complete=true", "part 18.0", "init E1 9", "part 18.1", "fragment 18 complete=true"]);
+    assert.deepEqual([...new Uint8Array(fragments[1]?.data ?? new ArrayBuffer(0))], [3, 4]);
+    assert.equal(c.stats.duplicates, 1);
+  });
+
+  test("discontinuities: a fragment the relay skipped, a disc part, a restarted stream", async () => {
+    const { c, log, fragments } = partsClient();
+    c.start();
+    let ws = await connected();
+    ws.text("OK:ext=1&epoch=E1&parts=1");
+    part(ws, "P:seq=1&part=0&duration=0.5&independent=1", 1);
+    ws.text("F:duration=0.5&seq=1&parts=1");
+    part(ws, "P:seq=2&part=0&duration=0.5&independent=1", 2);
+    // Fragment 2 never closes: the relay skipped this slow viewer ahead, without marking it.
+    part(ws, "P:seq=5&part=0&duration=0.5&independent=1", 5);
+    ws.text("F:duration=0.5&seq=5&parts=1");
+    part(ws, "P:seq=6&part=0&duration=0.5&independent=1&disc=1", 6);
+    ws.text("F:duration=0.5&seq=6&parts=1");
+    ws.drop();
+    await until(() => FakeWebSocket.instances.length === 2, 1000, "reconnect");
+    ws = await connected();
+    ws.text("OK:ext=1&epoch=E2&parts=1"); // the stream restarted meanwhile
+    part(ws, "P:seq=0&part=0&duration=0.5&independent=1", 0);
+    ws.text("F:duration=0.5&seq=0&parts=1");
+    assert.deepEqual(log, [
+      "part 1.0",
+      "fragment 1 complete=true",
+      "part 2.0",
+      "disc 5 gap",
+      "part 5.0 disc",
+      "fragment 5 complete=true",
+      "disc 6 relay",
+      "part 6.0 disc",
+      "fragment 6 complete=true",
+      "disc 0 restart",
+      "part 0.0 disc",
+      "fragment 0 complete=true",
+    ]);
+    assert.deepEqual(fragments.map((f) => [f.epoch, f.seq, f.disc]), [
+      ["E1", 1, false],
+      ["E1", 5, true],
+      ["E1", 6, true],
+      ["E2", 0, true],
+    ]);
+  });
+
+  test("a closing F for a fragment none of whose parts arrived delivers nothing", async () => {
+    const { c, log } = partsClient();
+    c.start();
+    const ws = await connected();
+    ws.text("OK:ext=1&epoch=E1&parts=1");
+    ws.text("F:duration=1&seq=16&parts=5");
+    part(ws, "P:seq=17&part=0&duration=0.2&independent=1", 1);
+    assert.deepEqual(log, ["part 17.0"]);
+    assert.equal(c.position.seq, undefined);
   });
 });

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import Hls, { type LevelLoadedData } from "hls.js";
+import type { Part } from "../src/client";
 import { createLoaders } from "../src/loader";
-import { lowLatencyHlsConfig } from "../src/hls-config";
+import { lowLatencyHlsConfig, lowLatencyPartsHlsConfig } from "../src/hls-config";
 import { FragmentStore } from "../src/store";
 
 // hls.js itself (the devDependency, 1.7.4) loading the synthesised playlist through the
@@ -80,6 +81,113 @@ describe("hls.js with the relay loaders", { timeout: 20_000 }, () => {
       const d4 = (await fourth).details;
       assert.equal(d4.live, false, "ENDLIST");
       assert.deepEqual(d4.fragments.map((f) => f.sn), [13, 14, 15, 16]);
+      assert.deepEqual(errors, []);
+    } finally {
+      hls.destroy();
+      store.clear();
+    }
+  });
+});
+
+describe("hls.js with the relay loaders, LL-HLS (parts)", { timeout: 20_000 }, () => {
+  function addPart(store: FragmentStore, seq: number, index: number): Part {
+    const p: Part = { seq, index, epoch: "e", duration: 0.2, independent: index === 0, disc: false, time: T0 + seq * 1000 + index * 200, data: new ArrayBuffer(16), receivedAt: Date.now() };
+    store.addPart(p);
+    return p;
+  }
+
+  function addFragment(store: FragmentStore, seq: number, from = 0): void {
+    const parts: Part[] = [];
+    for (let i = from; i < 5; i++) parts.push(addPart(store, seq, i));
+    store.add({ seq, epoch: "e", duration: 1, disc: false, time: T0 + seq * 1000, data: new ArrayBuffer(16 * parts.length), receivedAt: Date.now(), parts, complete: from === 0 });
+  }
+
+  test("parses parts, the open fragment and the init segment; blocking reloads ask for the next part, answered as it lands", async () => {
+    const store = new FragmentStore({ initialFragments: 2 });
+    const loaders = createLoaders(store);
+    const asked: string[] = [];
+    class RecordingPlaylistLoader extends loaders.pLoader {
+      override load(...args: Parameters<InstanceType<typeof loaders.pLoader>["load"]>): void {
+        asked.push(args[0].url.replace(store.playlistUrl, ""));
+        super.load(...args);
+      }
+    }
+    const hls = new Hls({ ...lowLatencyPartsHlsConfig(0.2, 1), ...loaders, pLoader: RecordingPlaylistLoader });
+    const errors: string[] = [];
+    hls.on(Hls.Events.ERROR, (_e, d) => errors.push(String(d.details)));
+    const { next } = levelLoads(hls);
+    try {
+      store.addInit({ data: new Uint8Array([0x66, 0x74, 0x79, 0x70]).buffer });
+      addFragment(store, 10, 2); // joined mid-fragment
+      addFragment(store, 11);
+      addPart(store, 12, 0);
+      addPart(store, 12, 1);
+      const first = next();
+      hls.loadSource(store.playlistUrl);
+      const d1 = (await first).details;
+      assert.equal(d1.live, true);
+      assert.equal(d1.canBlockReload, true);
+      assert.equal(d1.partTarget, 0.2);
+      assert.equal(d1.partHoldBack, 0.6);
+      assert.deepEqual(d1.fragments.map((f) => [f.sn, f.duration]), [[10, 0.6], [11, 1]], "the fragment joined late lasts what its parts do");
+      assert.equal(d1.fragments[0]?.initSegment?.url, "http://hlsrelay.invalid/init/1.mp4");
+      assert.equal(d1.fragments[1]?.programDateTime, T0 + 11_000);
+      assert.equal(d1.fragmentHint?.sn, 12, "the open fragment is hls.js's fragment hint");
+      assert.equal(d1.fragmentHint?.programDateTime, T0 + 12_000);
+      assert.deepEqual(
+        d1.partList?.map((p) => [p.fragment.sn, p.index, p.independent, p.url.replace("http://hlsrelay.invalid/", "")]),
+        [
+          [10, 0, false, "part/10.2.m4s"],
+          [10, 1, false, "part/10.3.m4s"],
+          [10, 2, false, "part/10.4.m4s"],
+          [11, 0, true, "part/11.0.m4s"],
+          [11, 1, false, "part/11.1.m4s"],
+          [11, 2, false, "part/11.2.m4s"],
+          [11, 3, false, "part/11.3.m4s"],
+          [11, 4, false, "part/11.4.m4s"],
+          [12, 0, true, "part/12.0.m4s"],
+          [12, 1, false, "part/12.1.m4s"],
+        ],
+      );
+      assert.equal(d1.preloadHint?.URI, "part/12.2.m4s");
+
+      // hls.js asks for part 2 of 12 at once; the loader holds it until the part lands.
+      const second = next();
+      await new Promise((r) => setTimeout(r, 100));
+      const landed = performance.now();
+      addPart(store, 12, 2);
+      const d2 = (await second).details;
+      assert.ok(performance.now() - landed < 500, "answered as the part landed");
+      assert.equal(asked[1], "?_HLS_msn=12&_HLS_part=2");
+      assert.deepEqual([d2.lastPartSn, d2.lastPartIndex], [12, 2]);
+
+      // The last parts and the closing F: hls.js then asks for 13's first part.
+      const third = next();
+      addPart(store, 12, 3);
+      const d3 = (await third).details;
+      assert.deepEqual([d3.lastPartSn, d3.lastPartIndex], [12, 3]);
+      const fourth = next();
+      addPart(store, 12, 4);
+      const d4 = (await fourth).details;
+      assert.deepEqual([d4.lastPartSn, d4.lastPartIndex, d4.endSN], [12, 4, 11]);
+      const fifth = next();
+      // The closing F of 12 (the client's fragment event) does not answer a request for part 5.
+      const parts12 = [0, 1, 2, 3, 4].map((index): Part => ({ seq: 12, index, epoch: "e", duration: 0.2, independent: index === 0, disc: false, data: new ArrayBuffer(16), receivedAt: 0 }));
+      store.add({ seq: 12, epoch: "e", duration: 1, disc: false, data: new ArrayBuffer(80), receivedAt: Date.now(), parts: parts12, complete: true });
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(asked[4], "?_HLS_msn=12&_HLS_part=5");
+      addPart(store, 13, 0);
+      const d5 = (await fifth).details;
+      assert.deepEqual(d5.fragments.map((f) => f.sn), [10, 11, 12]);
+      assert.equal(d5.fragmentHint?.sn, 13);
+      assert.deepEqual([d5.lastPartSn, d5.lastPartIndex], [13, 0]);
+      const sixth = next();
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(asked[5], "?_HLS_msn=13&_HLS_part=1");
+      store.end();
+      const d6 = (await sixth).details;
+      assert.equal(d6.live, false, "ENDLIST");
+      assert.deepEqual(d6.fragments.map((f) => f.sn), [10, 11, 12, 13]);
       assert.deepEqual(errors, []);
     } finally {
       hls.destroy();

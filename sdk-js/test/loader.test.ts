@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { FragmentLoaderContext, HlsConfig, LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats, PlaylistLoaderContext } from "hls.js";
+import type { Part } from "../src/client";
 import { createLoaders } from "../src/loader";
 import { FragmentStore } from "../src/store";
 
@@ -260,5 +261,153 @@ describe("hls.js loader contract", () => {
     const o = await r.settled;
     assert.equal(o.kind, "error");
     assert.equal(o.code, 404);
+  });
+});
+
+describe("hls.js loaders, parts (LL-HLS)", () => {
+  const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
+
+  const sent = new Map<string, Part[]>();
+
+  function addPart(store: FragmentStore, seq: number, index: number, bytes = 8): void {
+    const p: Part = { seq, index, epoch: "e", duration: 0.2, independent: index === 0, disc: false, time: T0 + seq * 1000 + index * 200, data: new Uint8Array(bytes).fill(seq * 10 + index).buffer, receivedAt: Date.now() };
+    const key = `${seq}`;
+    sent.set(key, [...(index === 0 ? [] : (sent.get(key) ?? [])), p]);
+    store.addPart(p);
+  }
+
+  /** Closes fragment `seq` with the parts added last for it, as the client's fragment event does. */
+  function close(store: FragmentStore, seq: number): void {
+    const parts = sent.get(`${seq}`) ?? [];
+    const data = new Uint8Array(parts.reduce((n, p) => n + p.data.byteLength, 0));
+    parts.forEach((p, i) => data.set(new Uint8Array(p.data), i * 8));
+    store.add({ seq, epoch: "e", duration: parts.length * 0.2, disc: false, data: data.buffer, receivedAt: Date.now(), parts, complete: true });
+  }
+
+  /** A store holding fragment 10 (parts 0-4, closed) and init segment 1. */
+  function storeWithParts(): FragmentStore {
+    const store = new FragmentStore();
+    store.addInit({ data: new Uint8Array([0x66, 0x74, 0x79, 0x70, 0x69]).buffer });
+    for (let i = 0; i < 5; i++) addPart(store, 10, i);
+    close(store, 10);
+    return store;
+  }
+
+  function partContext(url: string, sn: number | "initSegment", index?: number, range?: [number, number]): FragmentLoaderContext {
+    return {
+      url,
+      type: "media-fragment",
+      responseType: "arraybuffer",
+      frag: { sn },
+      part: index === undefined ? null : { index },
+      rangeStart: range?.[0] ?? 0,
+      rangeEnd: range?.[1] ?? 0,
+    } as unknown as FragmentLoaderContext;
+  }
+
+  async function loadBytes(store: FragmentStore, ctx: FragmentLoaderContext, config = loaderConfig()): Promise<Outcome<FragmentLoaderContext>> {
+    const r = recorder<FragmentLoaderContext>();
+    new (createLoaders(store).fLoader)(hlsConfig).load(ctx, config, r.callbacks);
+    return r.settled;
+  }
+
+  test("parts, the init segment and byte ranges are served from memory, as copies", async () => {
+    const store = new FragmentStore();
+    store.addInit({ data: new Uint8Array([0x66, 0x74, 0x79, 0x70, 0x69]).buffer });
+    addPart(store, 10, 0);
+    addPart(store, 10, 1);
+    let o = await loadBytes(store, partContext("http://hlsrelay.invalid/part/10.1.m4s", 10, 1));
+    assert.equal(o.kind, "success");
+    assert.deepEqual([...new Uint8Array(o.data as ArrayBuffer)], new Array(8).fill(101));
+    o = await loadBytes(store, partContext("http://hlsrelay.invalid/init/1.mp4", "initSegment"));
+    assert.deepEqual([...new Uint8Array(o.data as ArrayBuffer)], [0x66, 0x74, 0x79, 0x70, 0x69]);
+    o = await loadBytes(store, partContext("http://hlsrelay.invalid/init/1.mp4", "initSegment", undefined, [1, 3]));
+    assert.deepEqual([...new Uint8Array(o.data as ArrayBuffer)], [0x74, 0x79], "rangeEnd is exclusive");
+    // Once fragment 10 closes, its parts are slices of its bytes, and the fragment is whole.
+    close(store, 10);
+    o = await loadBytes(store, partContext("http://hlsrelay.invalid/part/10.1.m4s", 10, 1));
+    assert.deepEqual([...new Uint8Array(o.data as ArrayBuffer)], new Array(8).fill(101));
+    o = await loadBytes(store, partContext("http://hlsrelay.invalid/seq/10.m4s", 10));
+    assert.deepEqual([...new Uint8Array(o.data as ArrayBuffer)], [...new Array(8).fill(100), ...new Array(8).fill(101)]);
+    const whole = store.get(10)?.data;
+    assert.ok(whole && o.data !== whole, "a copy");
+    o = await loadBytes(store, partContext("http://hlsrelay.invalid/init/9.mp4", "initSegment"));
+    assert.deepEqual([o.kind, o.code], ["error", 404]);
+  });
+
+  test("a preload-hinted part is answered the moment it lands", async () => {
+    const store = storeWithParts();
+    addPart(store, 11, 0);
+    const r = recorder<FragmentLoaderContext>();
+    new (createLoaders(store).fLoader)(hlsConfig).load(partContext("http://hlsrelay.invalid/part/11.1.m4s", 11, 1), loaderConfig(), r.callbacks);
+    await tick(30);
+    assert.equal(r.calls.length, 0, "held while part 11.1 is missing");
+    const landed = performance.now();
+    addPart(store, 11, 1);
+    const o = await r.settled;
+    assert.equal(o.kind, "success");
+    assert.deepEqual([...new Uint8Array(o.data as ArrayBuffer)], new Array(8).fill(111));
+    assert.ok(o.stats.loading.first >= landed);
+  });
+
+  test("a hinted part that cannot come any more is a 404: its fragment closed without it, the stream ended, or too long a wait", async () => {
+    const store = storeWithParts();
+    addPart(store, 11, 0);
+    const r = recorder<FragmentLoaderContext>();
+    new (createLoaders(store).fLoader)(hlsConfig).load(partContext("http://hlsrelay.invalid/part/11.1.m4s", 11, 1), loaderConfig(), r.callbacks);
+    await tick(10);
+    addPart(store, 12, 0); // 11 ended after one part
+    let o = await r.settled;
+    assert.deepEqual([o.kind, o.code], ["error", 404]);
+    const ended = recorder<FragmentLoaderContext>();
+    new (createLoaders(store).fLoader)(hlsConfig).load(partContext("http://hlsrelay.invalid/part/12.1.m4s", 12, 1), loaderConfig(), ended.callbacks);
+    await tick(10);
+    store.end();
+    o = await ended.settled;
+    assert.deepEqual([o.kind, o.code], ["error", 404]);
+    const slow = storeWithParts();
+    const t0 = Date.now();
+    o = await loadBytes(slow, partContext("http://hlsrelay.invalid/part/11.0.m4s", 11, 0), loaderConfig(100));
+    assert.deepEqual([o.kind, o.code], ["error", 404]);
+    assert.ok(Date.now() - t0 >= 85, "waited, within hls.js's time-out");
+  });
+
+  test("_HLS_msn and _HLS_part: held until that part lands", async () => {
+    const store = storeWithParts();
+    addPart(store, 11, 0);
+    const r = recorder<PlaylistLoaderContext>();
+    new (createLoaders(store).pLoader)(hlsConfig).load(playlistContext(`${store.playlistUrl}?_HLS_msn=11&_HLS_part=1`), loaderConfig(), r.callbacks);
+    await tick(20);
+    assert.equal(r.calls.length, 0, "held while part 11.1 is missing");
+    addPart(store, 11, 1);
+    const o = await r.settled;
+    assert.equal(o.kind, "success");
+    assert.match(String(o.data), /URI="part\/11\.1\.m4s"\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part\/11\.2\.m4s"\n$/);
+  });
+
+  test("a part past the last one of a closed fragment is answered with the next fragment's first part, not at the closing F", async () => {
+    const store = storeWithParts();
+    for (let i = 0; i < 4; i++) addPart(store, 11, i);
+    const r = recorder<PlaylistLoaderContext>();
+    new (createLoaders(store).pLoader)(hlsConfig).load(playlistContext(`${store.playlistUrl}?_HLS_msn=11&_HLS_part=4`), loaderConfig(), r.callbacks);
+    await tick(10);
+    close(store, 11);
+    assert.equal(store.newest, 11);
+    await tick(20);
+    assert.equal(r.calls.length, 0, "11 closed with four parts: part 4 is 12's first");
+    addPart(store, 12, 0);
+    const o = await r.settled;
+    assert.match(String(o.data), /seq\/11\.m4s\n.*\n#EXT-X-PART:DURATION=0\.2,URI="part\/12\.0\.m4s",INDEPENDENT=YES\n/s);
+  });
+
+  test("hls.js's delivery directives are read when the URL carries none", async () => {
+    const store = storeWithParts();
+    const r = recorder<PlaylistLoaderContext>();
+    const ctx = { ...playlistContext(store.playlistUrl), deliveryDirectives: { msn: 11, part: 0 } } as unknown as PlaylistLoaderContext;
+    new (createLoaders(store).pLoader)(hlsConfig).load(ctx, loaderConfig(), r.callbacks);
+    await tick(20);
+    assert.equal(r.calls.length, 0);
+    addPart(store, 11, 0);
+    assert.equal((await r.settled).kind, "success");
   });
 });

@@ -5,8 +5,11 @@ import { describe, test } from "node:test";
 import {
   decodeFragment,
   decodeOk,
+  decodePart,
   decodePull,
+  decodePush,
   encodeFragment,
+  encodePart,
   encodePull,
   encodePush,
   escapeComponent,
@@ -96,5 +99,58 @@ describe("encoding", () => {
     const m = parseMessage("OK:epoch=e&next=5");
     assert.ok(m);
     assert.deepEqual(decodeOk(m), { ext: false, epoch: "" });
+  });
+});
+
+describe("parts extension", () => {
+  test("PULL and PUSH ask for parts only with ext, as the Go codec writes them", () => {
+    const pull = encodePull({ stream: "s", auth: "t", ext: true, resume: { epoch: "e", after: 4 }, parts: true });
+    assert.equal(pull, "PULL:stream=s&auth=t&ext=1&epoch=e&after=4&parts=1");
+    assert.ok(vectors.some((v) => v.text === pull), "the vectors hold this text");
+    assert.equal(encodePull({ stream: "s", auth: "t", parts: true }), "PULL:stream=s&auth=t");
+    const m = parseMessage(pull);
+    assert.ok(m);
+    assert.equal(decodePull(m)?.parts, true);
+    const base = parseMessage("PULL:stream=s&auth=t&parts=1");
+    assert.ok(base);
+    assert.equal(decodePull(base)?.parts, undefined, "ignored without ext");
+    const push = parseMessage(encodePush({ stream: "s", auth: "t", ext: true, parts: true }));
+    assert.ok(push);
+    assert.equal(decodePush(push)?.parts, true);
+  });
+
+  test("OK carries parts and next_part", () => {
+    const ok = parseMessage("OK:ext=1&epoch=e&next=3&parts=1&next_part=2");
+    assert.ok(ok);
+    assert.deepEqual(decodeOk(ok), { ext: true, epoch: "e", next: 3, parts: true, nextPart: 2 });
+    const without = parseMessage("OK:ext=1&epoch=e&next_part=2");
+    assert.ok(without);
+    assert.deepEqual(decodeOk(without), { ext: true, epoch: "e" });
+  });
+
+  test("F closing a fragment of N parts; parts=0 is a whole fragment", () => {
+    const closing = { duration: 1.001, seq: 4, time: 1764000000123, disc: false, parts: 5 };
+    const text = encodeFragment(closing, true);
+    assert.equal(text, "F:duration=1.001&seq=4&time=1764000000123&parts=5");
+    assert.ok(vectors.some((v) => v.text === text));
+    const m = parseMessage(text);
+    assert.ok(m);
+    assert.deepEqual(decodeFragment(m), closing);
+    const whole = parseMessage("F:duration=1&parts=0");
+    assert.ok(whole);
+    assert.deepEqual(decodeFragment(whole), { duration: 1, disc: false });
+  });
+
+  test("P round-trips, in the Go codec's order", () => {
+    const part = { seq: 4, index: 0, duration: 0.2, independent: true, time: 1764000000123, disc: false };
+    const text = encodePart(part);
+    assert.equal(text, "P:seq=4&part=0&duration=0.2&independent=1&time=1764000000123");
+    assert.ok(vectors.some((v) => v.text === text));
+    const m = parseMessage(text);
+    assert.ok(m);
+    assert.deepEqual(decodePart(m), part);
+    const publisher = parseMessage(encodePart({ index: 1, duration: 0.2, independent: false, disc: true }));
+    assert.ok(publisher && isValid(publisher));
+    assert.deepEqual(decodePart(publisher), { index: 1, duration: 0.2, independent: false, disc: true });
   });
 });

@@ -64,11 +64,25 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** The demo page's URL at `base` (a relay's `/demo/` or a static server's root). */
-export function demoUrl(base: string, q: { stream: string; token?: string; relay?: string; transport?: "ws" | "hls" }): string {
+export function demoUrl(
+  base: string,
+  q: {
+    stream: string;
+    token?: string;
+    relay?: string;
+    transport?: "ws" | "hls";
+    mode?: "fragments" | "parts" | "direct" | "compare";
+    fragmentsStream?: string;
+    fragmentsToken?: string;
+  },
+): string {
   const u = new URL(base);
   if (q.relay) u.searchParams.set("relay", q.relay);
+  if (q.mode) u.searchParams.set("mode", q.mode);
   u.searchParams.set("stream", q.stream);
   if (q.token !== undefined) u.searchParams.set("token", q.token);
+  if (q.fragmentsStream !== undefined) u.searchParams.set("fragments_stream", q.fragmentsStream);
+  if (q.fragmentsToken !== undefined) u.searchParams.set("fragments_token", q.fragmentsToken);
   if (q.transport) u.searchParams.set("transport", q.transport);
   return u.toString();
 }
@@ -126,6 +140,61 @@ export function snapshot(page: Page): Promise<Snapshot> {
         reconnects: text("fact-reconnects"),
       },
     };
+  });
+}
+
+/** One player of the page (`window.hlsrelayDemo.panes[i]`) and its `<video>`, at one moment. */
+export interface PaneSnapshot {
+  mode: string | null;
+  stream: string;
+  playing: string;
+  fallback: string | null;
+  state: string;
+  currentTime: number;
+  frames: number;
+  videoWidth: number;
+  firstFrameMs: number | null;
+  stalls: number;
+  stalledMs: number;
+  seeks: number;
+  fragments: number;
+  parts: number;
+  opens: number;
+  /** The direct mode's counters (DirectStats), or null. */
+  direct: Record<string, number | null> | null;
+  /** What the pane shows: its relay-to-screen reading and its badge. */
+  shown: { relay: string; badge: string };
+}
+
+/** Every player of the page, left to right. */
+export function paneSnapshots(page: Page): Promise<PaneSnapshot[]> {
+  return page.evaluate(() => {
+    const d = (window as unknown as { hlsrelayDemo: import("../../src/main").DemoProbe }).hlsrelayDemo;
+    const videos = [...document.querySelectorAll("video")];
+    const panes = [...document.querySelectorAll<HTMLElement>(".pane:not([hidden])")];
+    return d.panes.map((p, i) => {
+      const v = videos[i] as HTMLVideoElement;
+      const text = (k: string): string => panes[i]?.querySelector(`[data-k="${k}"]`)?.textContent ?? "";
+      return {
+        mode: p.mode,
+        stream: p.stream,
+        playing: p.playing,
+        fallback: p.fallback,
+        state: p.state,
+        currentTime: v.currentTime,
+        frames: v.getVideoPlaybackQuality().totalVideoFrames,
+        videoWidth: v.videoWidth,
+        firstFrameMs: p.firstFrameMs,
+        stalls: p.stalls,
+        stalledMs: p.stalledMs,
+        seeks: p.seeks,
+        fragments: p.fragments,
+        parts: p.parts,
+        opens: p.opens,
+        direct: p.direct ? { ...p.direct } : null,
+        shown: { relay: text("relay"), badge: text("badge") },
+      };
+    });
   });
 }
 

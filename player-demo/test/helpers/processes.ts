@@ -178,13 +178,25 @@ export async function startRelay(env: Record<string, string> = {}): Promise<Rela
   return { port, url: `ws://127.0.0.1:${port}/`, http: `http://127.0.0.1:${port}`, proc, stop: () => proc.stop() };
 }
 
-/** Publishes the committed sample in a loop with bin/publish (the Go SDK), and waits until the relay has it. */
-export async function startPublisher(relay: Relay, stream: string, viaUrl = relay.url): Promise<Proc> {
+/**
+ * Publishes the committed sample (MPEG-TS, 1 s fragments) in a loop with bin/publish (the
+ * Go SDK), and waits until the relay has it. `extraArgs` go to bin/publish.
+ */
+export async function startPublisher(relay: Relay, stream: string, viaUrl = relay.url, extraArgs: string[] = []): Promise<Proc> {
   const before = publisherConnections(relay, stream);
-  const proc = Proc.start("publish", bin("publish"), ["-url", viaUrl, "-stream", stream, "-secret", PUSH_SECRET, "-sample", "-retry-delay", "500ms"]);
+  const proc = Proc.start("publish", bin("publish"), ["-url", viaUrl, "-stream", stream, "-secret", PUSH_SECRET, "-sample", "-retry-delay", "500ms", ...extraArgs]);
   await until(() => publisherConnections(relay, stream) > before || !proc.running, 15_000, `the publisher of ${stream}`);
   if (!proc.running) throw new Error(`bin/publish exited:\n${proc.output}`);
   return proc;
+}
+
+/**
+ * Publishes the committed fMP4 sample in parts (`bin/publish -sample -cmaf`: 200 ms parts,
+ * 1 s fragments, no `time`: the relay stamps each part when it receives it), and waits until
+ * the relay has the stream.
+ */
+export function startCmafPublisher(relay: Relay, stream: string): Promise<Proc> {
+  return startPublisher(relay, stream, relay.url, ["-cmaf"]);
 }
 
 /** How many times a publisher of `stream` connected to `relay`. */

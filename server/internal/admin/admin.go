@@ -288,7 +288,7 @@ func (h *Handler) describe(s *hub.Stream, conns []session.Info) streamJSON {
 	var bits int64
 	var seconds float64
 	for _, f := range win.Fragments {
-		bits += int64(len(f.Data)) * 8
+		bits += int64(f.Len()) * 8
 		seconds += f.Duration
 	}
 	out := streamJSON{

@@ -1,8 +1,11 @@
 // Package hlshttp serves every stream of a relay node as standard HLS over
 // HTTP: a live media playlist with blocking playlist reload (RFC 8216 and its
-// low-latency additions) and the fragments as MPEG-TS segments, read from the
-// same hub ring that feeds WebSocket viewers. Nothing is copied per viewer:
-// a segment response writes the fragment's own bytes.
+// low-latency additions) and the fragments as segments, read from the same
+// hub ring that feeds WebSocket viewers. MPEG-TS streams get MPEG-TS
+// segments; fMP4 streams get fMP4 segments under EXT-X-MAP, and when their
+// fragments come in parts, an LL-HLS playlist with partial segments and
+// preload hints. Nothing is copied per viewer: a response writes the
+// fragment's, part's or init segment's own bytes.
 //
 // Requests are authorised by the same policy.Authorizer as a WebSocket PULL
 // and the stream is found through a Locator, for local and relayed streams
@@ -35,9 +38,10 @@ type Config struct {
 	// "*" for any, or origins such as "https://player.example.com". Empty:
 	// no CORS headers.
 	CORSOrigins []string
-	// MaxBlocked bounds the playlist requests that wait at the same time
-	// (blocking reload, or a stream without a fragment yet); one more is
-	// answered 503. Defaults to 10000.
+	// MaxBlocked bounds the requests that wait at the same time (playlist
+	// requests: blocking reload, or a stream without a fragment yet; part
+	// requests for a part that has not arrived yet); one more is answered
+	// 503. Defaults to 10000.
 	MaxBlocked int
 	// MaxBlockWait bounds the wait of one blocking request; the wait is
 	// also at most three target durations. Defaults to 20 s.
@@ -77,7 +81,7 @@ func (c *Config) setDefaults() {
 type Handler struct {
 	cfg     Config
 	cors    corsPolicy
-	blocked chan struct{} // one token per waiting playlist request
+	blocked chan struct{} // one token per waiting request (playlist or part)
 	closing context.Context
 	close   context.CancelFunc
 }
@@ -101,12 +105,13 @@ func (h *Handler) Prefix() string { return h.cfg.Prefix }
 // answer without waiting, so that a shutdown does not wait for them.
 func (h *Handler) Close() { h.close() }
 
-// Blocked returns the number of playlist requests waiting now.
+// Blocked returns the number of requests waiting now.
 func (h *Handler) Blocked() int { return len(h.blocked) }
 
 // Handles reports whether r is for this handler: a GET, HEAD or OPTIONS
-// whose path, below the prefix, ends in "/index.m3u8" or ".ts". Every other
-// request keeps the relay's other answers (any other GET answers 200).
+// whose path, below the prefix, ends in "/index.m3u8", ".ts", ".m4s" or
+// ".mp4". Every other request keeps the relay's other answers (any other GET
+// answers 200).
 func (h *Handler) Handles(r *http.Request) bool {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -131,12 +136,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			out = h.servePlaylist(w, rq)
 		case kindSegment:
 			out = h.serveSegment(w, rq)
+		case kindPart:
+			out = h.servePart(w, rq)
+		case kindInit:
+			out = h.serveInit(w, rq)
 		}
 	}
-	if out.status >= 400 && out.status != statusClientGone {
+	if out.status >= 400 && out.status != statusClientGone && !out.answered {
 		writeError(w, out)
 	}
-	h.cfg.Metrics.HLSRequest(rq.res.kind.String(), out.status)
+	h.cfg.Metrics.HLSRequest(rq.res.kind.metricsKind(), out.status)
 	if out.code != "" {
 		h.cfg.Metrics.Refused(out.code)
 	}
@@ -153,6 +162,8 @@ type outcome struct {
 	// lack of capacity), as the E message of a WebSocket would; "" for
 	// other outcomes.
 	code string
+	// answered: the response, errors included, was written already.
+	answered bool
 }
 
 // statusClientGone marks a request whose client left while it waited;
@@ -208,8 +219,13 @@ func (h *Handler) logRequest(rq *request, out outcome) {
 	if rq.res.kind != 0 {
 		e = e.Str("kind", rq.res.kind.String()).Str("stream", rq.res.stream)
 	}
-	if rq.res.kind == kindSegment {
+	switch rq.res.kind {
+	case kindSegment:
 		e = e.Uint64("seq", rq.res.seq)
+	case kindPart:
+		e = e.Uint64("seq", rq.res.seq).Uint64("part", rq.res.part)
+	case kindInit:
+		e = e.Uint64("gen", rq.res.gen)
 	}
 	if out.msg != "" {
 		e = e.Str("reason", out.msg)
@@ -223,8 +239,21 @@ func (k resourceKind) String() string {
 		return "playlist"
 	case kindSegment:
 		return "segment"
+	case kindPart:
+		return "part"
+	case kindInit:
+		return "init"
 	}
 	return "unknown"
+}
+
+// metricsKind is the kind label of the request counter: parts and init
+// segments count as segments (media).
+func (k resourceKind) metricsKind() string {
+	if k == kindPart || k == kindInit {
+		return kindSegment.String()
+	}
+	return k.String()
 }
 
 // errWaitTimeout ends a blocking request that waited its longest.

@@ -63,3 +63,64 @@ func BenchmarkSegment(b *testing.B) {
 		h.ServeHTTP(&discardWriter{h: http.Header{}}, r)
 	}
 }
+
+// benchPartsHandler serves a stream of ten 1 s fragments of five 50 kB
+// parts, and two parts of the next.
+func benchPartsHandler(b *testing.B) (*Handler, *hub.Publication) {
+	b.Helper()
+	h := hub.New(hub.Config{RingLength: 10})
+	pub, err := h.Publish("room1/cam/1280x720-30~2000", hub.PublishOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub.SetInit(make([]byte, 1000))
+	data := make([]byte, 50_000)
+	for seq := range uint64(11) {
+		for i := range 5 {
+			if seq == 10 && i == 2 {
+				break
+			}
+			if _, err := pub.AppendPart(hub.PartInput{Seq: seq, HasSeq: true, Index: i, Duration: 0.2, Independent: i == 0, Data: data}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if seq < 10 {
+			if _, err := pub.CloseFragment(hub.CloseInput{Seq: seq, HasSeq: true, Parts: 5, Duration: 1}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	return New(Config{Authorizer: allowAll{}, Locator: LocalLocator{Hub: h}, CORSOrigins: []string{"*"}, Log: zerolog.Nop()}), pub
+}
+
+// BenchmarkLLPlaylist is the handler's cost of one LL-HLS playlist request
+// (a blocking request whose part exists), network excluded.
+func BenchmarkLLPlaylist(b *testing.B) {
+	h, _ := benchPartsHandler(b)
+	r := httptest.NewRequest(http.MethodGet, "/hls/room1/cam/1280x720-30~2000/index.m3u8?_HLS_msn=10&_HLS_part=1&token="+benchToken, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(&discardWriter{h: http.Header{}}, r)
+	}
+}
+
+// BenchmarkPart is the handler's cost of one part request.
+func BenchmarkPart(b *testing.B) {
+	h, pub := benchPartsHandler(b)
+	r := httptest.NewRequest(http.MethodGet, "/hls/room1/cam/1280x720-30~2000/"+pub.Epoch()+"/"+benchToken+"/10.1.m4s", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(&discardWriter{h: http.Header{}}, r)
+	}
+}
+
+// BenchmarkFMP4Segment is the handler's cost of one segment of parts (the
+// parts' bytes are handed to the writer in turn, not copied).
+func BenchmarkFMP4Segment(b *testing.B) {
+	h, pub := benchPartsHandler(b)
+	r := httptest.NewRequest(http.MethodGet, "/hls/room1/cam/1280x720-30~2000/"+pub.Epoch()+"/"+benchToken+"/9.m4s", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(&discardWriter{h: http.Header{}}, r)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/hlsrelay/hlsrelay/server/internal/metrics"
+	"github.com/hlsrelay/hlsrelay/server/internal/policy"
 )
 
 func read(t *testing.T, c prometheus.Metric) float64 {
@@ -92,5 +93,36 @@ func TestMetricsBlockedLimit(t *testing.T) {
 	}
 	if got := read(t, m.Refusals.WithLabelValues(codeTooManyBlocked)); got != 1 {
 		t.Errorf("refusals{%s} = %v, want 1", codeTooManyBlocked, got)
+	}
+}
+
+// TestMetricsParts: part and init segment requests count as segment
+// requests; a part sent counts as a fragment sent (as a part written to a
+// WebSocket viewer does), an init segment does not.
+func TestMetricsParts(t *testing.T) {
+	t.Parallel()
+	m := metrics.New()
+	f := newFixture(t, func(c *Config) { c.Metrics = m; c.Authorizer = &policy.JWT{} })
+	pub := f.publish("s")
+	publishParts(t, pub, 1, 1)
+	dir := "/hls/s/" + pub.Epoch() + "/-/"
+	for path, want := range map[string]int{dir + "1.0.m4s": http.StatusOK, dir + "init-1.mp4": http.StatusOK, dir + "0.9.m4s": http.StatusNotFound} {
+		if r := f.get(path); r.status != want {
+			t.Fatalf("%s: %d, want %d", path, r.status, want)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		c    prometheus.Metric
+		want float64
+	}{
+		{"segment 2xx", m.HLSRequests.WithLabelValues("segment", "2xx"), 2},
+		{"segment 4xx", m.HLSRequests.WithLabelValues("segment", "4xx"), 1},
+		{"fragments sent", m.FragmentsOut, 1},
+		{"bytes sent", m.BytesOut, float64(len(partData(1, 0)))},
+	} {
+		if got := read(t, tc.c); got != tc.want {
+			t.Errorf("%s = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

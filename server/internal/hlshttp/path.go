@@ -13,15 +13,23 @@ import (
 
 // The URL layout below the prefix (see docs/hls-http.md):
 //
-//	{stream}/index.m3u8                  the live media playlist
-//	{stream}/{epoch}/{token}/{seq}.ts    one fragment; token is "-" when none
+//	{stream}/index.m3u8                        the live media playlist
+//	{stream}/{epoch}/{token}/{seq}.ts          one fragment (MPEG-TS)
+//	{stream}/{epoch}/{token}/{seq}.m4s         one fragment (fMP4): all its parts
+//	{stream}/{epoch}/{token}/{seq}.{part}.m4s  one part of a fragment (fMP4)
+//	{stream}/{epoch}/{token}/init-{gen}.mp4    the fMP4 init segment of generation gen
 //
-// The stream id may contain "/" (or "%2F"); the parser takes the fixed parts
-// from the end of the escaped path and unescapes each part on its own, so an
-// escaped "/" inside the token or the epoch cannot shift the layout.
+// The token is "-" when there is none. The stream id may contain "/" (or
+// "%2F"); the parser takes the fixed parts from the end of the escaped path
+// and unescapes each part on its own, so an escaped "/" inside the token or
+// the epoch cannot shift the layout. Numbers are canonical decimals (no
+// sign, no leading zero), so that one resource has one URL in every cache.
 const (
 	playlistName = "index.m3u8"
 	segmentExt   = ".ts"
+	fmp4Ext      = ".m4s"
+	initPrefix   = "init-"
+	initExt      = ".mp4"
 	// noToken stands for "no token" in a segment path.
 	noToken = "-"
 )
@@ -47,16 +55,24 @@ type resourceKind int
 const (
 	kindPlaylist resourceKind = iota + 1
 	kindSegment
+	kindPart
+	kindInit
 )
 
 // resource is a parsed request path.
 type resource struct {
 	kind   resourceKind
 	stream string
-	// Segments only.
+	// Segments, parts and init segments only.
 	epoch string
 	token string // "" when the path carries none
-	seq   uint64
+	// seq is the fragment of a segment or a part; gen the generation of an
+	// init segment.
+	seq, gen uint64
+	// part is the index of a part within fragment seq.
+	part uint64
+	// fmp4: a segment asked for as ".m4s" rather than ".ts".
+	fmp4 bool
 }
 
 // errBadPath wraps every parse error: the path has the shape of an HLS
@@ -64,13 +80,15 @@ type resource struct {
 var errBadPath = errors.New("bad HLS path")
 
 // looksLikeResource reports whether escapedPath, below prefix, has the shape
-// of a playlist or segment path. Other paths keep the relay's plain answers.
+// of a playlist, segment, part or init segment path. Other paths keep the
+// relay's plain answers.
 func looksLikeResource(escapedPath, prefix string) bool {
 	rest, ok := strings.CutPrefix(escapedPath, prefix)
 	if !ok || rest == "" {
 		return false
 	}
-	return strings.HasSuffix(rest, "/"+playlistName) || strings.HasSuffix(rest, segmentExt)
+	return strings.HasSuffix(rest, "/"+playlistName) || strings.HasSuffix(rest, segmentExt) ||
+		strings.HasSuffix(rest, fmp4Ext) || strings.HasSuffix(rest, initExt)
 }
 
 // parsePath parses the escaped path of a request (url.URL.EscapedPath)
@@ -87,16 +105,14 @@ func parsePath(escapedPath, prefix string) (resource, error) {
 		id, err := unescapeStream(stream)
 		return resource{kind: kindPlaylist, stream: id}, err
 	}
-	return parseSegment(rest)
+	return parseMedia(rest)
 }
 
-// parseSegment parses "{stream}/{epoch}/{token}/{seq}.ts".
-func parseSegment(rest string) (resource, error) {
-	name, ok := strings.CutSuffix(rest, segmentExt)
-	if !ok {
-		return resource{}, fmt.Errorf("%w: neither %s nor a %s segment", errBadPath, playlistName, segmentExt)
-	}
-	parts := make([]string, 3) // epoch, token, seq
+// parseMedia parses "{stream}/{epoch}/{token}/{name}", name being one of
+// the media names of the layout above.
+func parseMedia(rest string) (resource, error) {
+	parts := make([]string, 3) // epoch, token, name
+	name := rest
 	for i := len(parts) - 1; i >= 0; i-- {
 		slash := strings.LastIndexByte(name, '/')
 		if slash < 0 {
@@ -104,9 +120,8 @@ func parseSegment(rest string) (resource, error) {
 		}
 		parts[i], name = name[slash+1:], name[:slash]
 	}
-	res := resource{kind: kindSegment}
-	var err error
-	if res.seq, err = parseSeq(parts[2]); err != nil {
+	res, err := parseName(parts[2])
+	if err != nil {
 		return resource{}, err
 	}
 	if res.epoch, err = unescapePart(parts[0], "epoch", maxEpochBytes); err != nil {
@@ -124,20 +139,54 @@ func parseSegment(rest string) (resource, error) {
 	return res, err
 }
 
-// parseSeq accepts the canonical decimal form only (no sign, no leading
-// zero), so that one fragment has one URL in every cache.
-func parseSeq(s string) (uint64, error) {
+// parseName parses the last element of a media path, as it was escaped:
+// "{seq}.ts", "{seq}.m4s", "{seq}.{part}.m4s" or "init-{gen}.mp4". Digits
+// are never escaped, so an escape anywhere in it is an error.
+func parseName(name string) (resource, error) {
+	if base, ok := strings.CutSuffix(name, segmentExt); ok {
+		seq, err := parseSeq(base)
+		return resource{kind: kindSegment, seq: seq}, err
+	}
+	if base, ok := strings.CutSuffix(name, fmp4Ext); ok {
+		seqText, partText, isPart := strings.Cut(base, ".")
+		seq, err := parseSeq(seqText)
+		if err != nil || !isPart {
+			return resource{kind: kindSegment, seq: seq, fmp4: true}, err
+		}
+		part, err := parseNumber(partText, "part number")
+		return resource{kind: kindPart, seq: seq, part: part}, err
+	}
+	if base, ok := strings.CutSuffix(name, initExt); ok {
+		genText, ok := strings.CutPrefix(base, initPrefix)
+		if !ok {
+			return resource{}, fmt.Errorf("%w: an init segment is named %s{generation}%s", errBadPath, initPrefix, initExt)
+		}
+		gen, err := parseNumber(genText, "init segment generation")
+		if err == nil && gen == 0 {
+			err = fmt.Errorf("%w: init segment generations start at 1", errBadPath)
+		}
+		return resource{kind: kindInit, gen: gen}, err
+	}
+	return resource{}, fmt.Errorf("%w: neither %s nor a segment (%s, %s) nor an init segment (%s)", errBadPath, playlistName, segmentExt, fmp4Ext, initExt)
+}
+
+// parseSeq parses a segment number.
+func parseSeq(s string) (uint64, error) { return parseNumber(s, "segment number") }
+
+// parseNumber accepts the canonical decimal form only (no sign, no leading
+// zero), so that one resource has one URL in every cache, up to maxSeq.
+func parseNumber(s, what string) (uint64, error) {
 	if s == "" || len(s) > 16 || (len(s) > 1 && s[0] == '0') {
-		return 0, fmt.Errorf("%w: bad segment number", errBadPath)
+		return 0, fmt.Errorf("%w: bad %s", errBadPath, what)
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return 0, fmt.Errorf("%w: bad segment number", errBadPath)
+			return 0, fmt.Errorf("%w: bad %s", errBadPath, what)
 		}
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil || n > maxSeq {
-		return 0, fmt.Errorf("%w: segment number out of range", errBadPath)
+		return 0, fmt.Errorf("%w: %s out of range", errBadPath, what)
 	}
 	return n, nil
 }
@@ -182,17 +231,12 @@ func checkToken(t string) error {
 	return nil
 }
 
-// appendSegmentURI appends the URI of fragment seq relative to the
-// playlist's URL: "{epoch}/{token}/{seq}.ts". The token travels in the path
-// so that players that drop the playlist's query string when they resolve
-// segment URLs still send it.
-func appendSegmentURI(b []byte, epoch, token string, seq uint64) []byte {
-	b = appendSegmentDir(b, epoch, token)
-	return appendSegmentName(b, seq)
-}
-
-// appendSegmentDir appends "{epoch}/{token}/", escaped: the part of a
-// segment URI that is the same for every segment of a playlist.
+// appendSegmentDir appends "{epoch}/{token}/", escaped: the part of the
+// segment, part and init segment URIs that is the same for every one of a
+// playlist. URIs are relative to the playlist's URL; the token travels in
+// the path so that players that drop the playlist's query string when they
+// resolve segment URLs still send it. Escaped, the directory holds no '"',
+// ',', CR or LF: it can be written into a quoted-string attribute.
 func appendSegmentDir(b []byte, epoch, token string) []byte {
 	b = append(b, url.PathEscape(epoch)...)
 	b = append(b, '/')
@@ -211,4 +255,25 @@ func appendSegmentDir(b []byte, epoch, token string) []byte {
 func appendSegmentName(b []byte, seq uint64) []byte {
 	b = strconv.AppendUint(b, seq, 10)
 	return append(b, segmentExt...)
+}
+
+// appendFMP4SegmentName appends "{seq}.m4s".
+func appendFMP4SegmentName(b []byte, seq uint64) []byte {
+	b = strconv.AppendUint(b, seq, 10)
+	return append(b, fmp4Ext...)
+}
+
+// appendPartName appends "{seq}.{part}.m4s".
+func appendPartName(b []byte, seq, part uint64) []byte {
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, part, 10)
+	return append(b, fmp4Ext...)
+}
+
+// appendInitName appends "init-{gen}.mp4".
+func appendInitName(b []byte, gen uint64) []byte {
+	b = append(b, initPrefix...)
+	b = strconv.AppendUint(b, gen, 10)
+	return append(b, initExt...)
 }

@@ -36,6 +36,20 @@ var pathCases = []struct {
 		resource{kind: kindSegment, stream: "s", epoch: "e", seq: 1<<53 - 1}},
 	{"segment of a stream named index.m3u8", "/hls/index.m3u8/e/-/1.ts",
 		resource{kind: kindSegment, stream: "index.m3u8", epoch: "e", seq: 1}},
+	{"fmp4 segment", "/hls/room1/cam/k3j4h5g6f7/-/17.m4s",
+		resource{kind: kindSegment, stream: "room1/cam", epoch: "k3j4h5g6f7", seq: 17, fmp4: true}},
+	{"part", "/hls/room1/cam/k3j4h5g6f7/eyJh.eyJz.sig/17.3.m4s",
+		resource{kind: kindPart, stream: "room1/cam", epoch: "k3j4h5g6f7", token: "eyJh.eyJz.sig", seq: 17, part: 3}},
+	{"part 0 of segment 0", "/hls/s/e/-/0.0.m4s",
+		resource{kind: kindPart, stream: "s", epoch: "e"}},
+	{"part of the largest number", "/hls/s/e/-/9007199254740991.9007199254740991.m4s",
+		resource{kind: kindPart, stream: "s", epoch: "e", seq: 1<<53 - 1, part: 1<<53 - 1}},
+	{"init segment", "/hls/room1/cam/k3j4h5g6f7/-/init-1.mp4",
+		resource{kind: kindInit, stream: "room1/cam", epoch: "k3j4h5g6f7", gen: 1}},
+	{"init segment with token", "/hls/s/e/a%2Fb/init-12.mp4",
+		resource{kind: kindInit, stream: "s", epoch: "e", token: "a/b", gen: 12}},
+	{"stream named like a part", "/hls/a/e/-/1.2.m4s/e/-/3.m4s",
+		resource{kind: kindSegment, stream: "a/e/-/1.2.m4s", epoch: "e", seq: 3, fmp4: true}},
 
 	{"empty stream", "/hls//index.m3u8", resource{}},
 	{"no stream", "/hls/index.m3u8", resource{}},
@@ -55,6 +69,21 @@ var pathCases = []struct {
 	{"token with a space", "/hls/s/e/a%20b/1.ts", resource{}},
 	{"token not ASCII", "/hls/s/e/%C3%BC/1.ts", resource{}},
 	{"not a resource", "/hls/s/e/-/1.mp4", resource{}},
+	{"part number with leading zero", "/hls/s/e/-/1.01.m4s", resource{}},
+	{"part number empty", "/hls/s/e/-/1..m4s", resource{}},
+	{"part without segment number", "/hls/s/e/-/.1.m4s", resource{}},
+	{"part number too large", "/hls/s/e/-/1.9007199254740992.m4s", resource{}},
+	{"part number with a sign", "/hls/s/e/-/1.-1.m4s", resource{}},
+	{"part of three numbers", "/hls/s/e/-/1.2.3.m4s", resource{}},
+	{"part number escaped", "/hls/s/e/-/1.%32.m4s", resource{}},
+	{"fmp4 segment number with leading zero", "/hls/s/e/-/01.m4s", resource{}},
+	{"init generation 0", "/hls/s/e/-/init-0.mp4", resource{}},
+	{"init generation with leading zero", "/hls/s/e/-/init-01.mp4", resource{}},
+	{"init without generation", "/hls/s/e/-/init.mp4", resource{}},
+	{"init generation empty", "/hls/s/e/-/init-.mp4", resource{}},
+	{"init of another name", "/hls/s/e/-/moov-1.mp4", resource{}},
+	{"init without epoch", "/hls/e/-/init-1.mp4", resource{}},
+	{"part without token", "/hls/s/e/1.2.m4s", resource{}},
 	{"path too long", "/hls/" + strings.Repeat("a/", 8193) + "index.m3u8", resource{}},
 }
 
@@ -83,15 +112,19 @@ func TestParsePath(t *testing.T) {
 func TestLooksLikeResource(t *testing.T) {
 	t.Parallel()
 	for path, want := range map[string]bool{
-		"/hls/s/index.m3u8":  true,
-		"/hls/s/e/-/1.ts":    true,
-		"/hls/x.ts":          true, // malformed, but answered by the HLS handler (400)
-		"/hls/":              false,
-		"/hls/s":             false,
-		"/hls/s/index.m3u8x": false,
-		"/s/index.m3u8":      false,
-		"/healthz":           false,
-		"/":                  false,
+		"/hls/s/index.m3u8":     true,
+		"/hls/s/e/-/1.ts":       true,
+		"/hls/s/e/-/1.m4s":      true,
+		"/hls/s/e/-/1.2.m4s":    true,
+		"/hls/s/e/-/init-1.mp4": true,
+		"/hls/s/e/-/1.m4":       false,
+		"/hls/x.ts":             true, // malformed, but answered by the HLS handler (400)
+		"/hls/":                 false,
+		"/hls/s":                false,
+		"/hls/s/index.m3u8x":    false,
+		"/s/index.m3u8":         false,
+		"/healthz":              false,
+		"/":                     false,
 	} {
 		if got := looksLikeResource(path, "/hls/"); got != want {
 			t.Errorf("looksLikeResource(%q) = %v, want %v", path, got, want)
@@ -108,8 +141,9 @@ func escapeStream(id string) string {
 	return strings.Join(parts, "/")
 }
 
-// TestSegmentURIRoundTrip: what the playlist writes, resolved against the
-// playlist's URL, parses back to the same fragment.
+// TestSegmentURIRoundTrip: what the playlist writes (segment, part and init
+// segment URIs), resolved against the playlist's URL, parses back to the same
+// resource.
 func TestSegmentURIRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ stream, epoch, token string }{
@@ -126,19 +160,29 @@ func TestSegmentURIRoundTrip(t *testing.T) {
 		if pl, err := parsePath(playlistURL.EscapedPath(), "/hls/"); err != nil || pl.stream != tc.stream {
 			t.Fatalf("%q: playlist path parsed as %+v, %v", tc.stream, pl, err)
 		}
-		rel := string(appendSegmentURI(nil, tc.epoch, tc.token, 42))
-		ref, err := url.Parse(rel)
-		if err != nil {
-			t.Fatalf("%q: segment URI %q: %v", tc.stream, rel, err)
-		}
-		seg := playlistURL.ResolveReference(ref)
-		if seg.RawQuery != "" {
-			t.Errorf("%q: the segment URL %s kept a query", tc.stream, seg)
-		}
-		got, err := parsePath(seg.EscapedPath(), "/hls/")
-		want := resource{kind: kindSegment, stream: tc.stream, epoch: tc.epoch, token: tc.token, seq: 42}
-		if err != nil || got != want {
-			t.Errorf("%q: %s parsed as %+v, %v; want %+v", tc.stream, seg, got, err, want)
+		for _, want := range []resource{
+			{kind: kindSegment, seq: 42},
+			{kind: kindSegment, seq: 42, fmp4: true},
+			{kind: kindPart, seq: 42, part: 7},
+			{kind: kindInit, gen: 3},
+		} {
+			want.stream, want.epoch, want.token = tc.stream, tc.epoch, tc.token
+			rel := string(appendResourceURI(nil, want))
+			ref, err := url.Parse(rel)
+			if err != nil {
+				t.Fatalf("%q: URI %q: %v", tc.stream, rel, err)
+			}
+			seg := playlistURL.ResolveReference(ref)
+			if seg.RawQuery != "" {
+				t.Errorf("%q: the URL %s kept a query", tc.stream, seg)
+			}
+			got, err := parsePath(seg.EscapedPath(), "/hls/")
+			if err != nil || got != want {
+				t.Errorf("%q: %s parsed as %+v, %v; want %+v", tc.stream, seg, got, err, want)
+			}
+			if strings.ContainsAny(rel, "\"\r\n,") {
+				t.Errorf("%q: URI %q cannot be a quoted-string attribute", tc.stream, rel)
+			}
 		}
 	}
 }

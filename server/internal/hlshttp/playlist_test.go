@@ -80,6 +80,67 @@ func TestPlaylistAfterGap(t *testing.T) {
 	}
 }
 
+// TestPlaylistMaps: each fMP4 segment is listed under the EXT-X-MAP of the
+// init segment it decodes with: the first at the top, the next ones after
+// the discontinuity where a new init segment starts. A fragment published
+// before the stream's first init segment is listed under the first one.
+func TestPlaylistMaps(t *testing.T) {
+	t.Parallel()
+	init1, init2, init3 := &hub.Init{Data: []byte("1"), Gen: 1}, &hub.Init{Data: []byte("2"), Gen: 2}, &hub.Init{Data: []byte("3"), Gen: 3}
+	with := func(f *hub.Fragment, init *hub.Init) *hub.Fragment { f.Init = init; return f }
+	w := hub.Window{
+		Epoch: "e",
+		Fragments: []*hub.Fragment{
+			with(frag(3, 1, true), nil), with(frag(4, 1, false), init1), with(frag(5, 1, true), init2),
+			with(frag(6, 1, false), init2), with(frag(7, 1, true), init3),
+		},
+		MaxDuration: 1,
+		Next:        8,
+		Init:        init3,
+	}
+	got := string(appendPlaylist(nil, newPlaylist(w), ""))
+	want := `#EXTM3U
+#EXT-X-VERSION:6
+#EXT-X-TARGETDURATION:1
+#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES
+#EXT-X-MEDIA-SEQUENCE:3
+#EXT-X-DISCONTINUITY-SEQUENCE:0
+#EXT-X-MAP:URI="e/-/init-1.mp4"
+#EXT-X-DISCONTINUITY
+#EXT-X-PROGRAM-DATE-TIME:2026-11-24T10:00:03.000Z
+#EXTINF:1.000,
+e/-/3.m4s
+#EXT-X-PROGRAM-DATE-TIME:2026-11-24T10:00:04.000Z
+#EXTINF:1.000,
+e/-/4.m4s
+#EXT-X-DISCONTINUITY
+#EXT-X-MAP:URI="e/-/init-2.mp4"
+#EXT-X-PROGRAM-DATE-TIME:2026-11-24T10:00:05.000Z
+#EXTINF:1.000,
+e/-/5.m4s
+#EXT-X-PROGRAM-DATE-TIME:2026-11-24T10:00:06.000Z
+#EXTINF:1.000,
+e/-/6.m4s
+#EXT-X-DISCONTINUITY
+#EXT-X-MAP:URI="e/-/init-3.mp4"
+#EXT-X-PROGRAM-DATE-TIME:2026-11-24T10:00:07.000Z
+#EXTINF:1.000,
+e/-/7.m4s
+`
+	if got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+	p, err := hlscheck.Parse([]byte(got))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"init-1", "init-1", "init-2", "init-2", "init-3"} {
+		if s := p.Segments[i]; s.Map != "e/-/"+want+".mp4" {
+			t.Errorf("segment %d: EXT-X-MAP %q, want %s", s.Seq, s.Map, want)
+		}
+	}
+}
+
 func TestPlaylistEnded(t *testing.T) {
 	t.Parallel()
 	p := newPlaylist(hub.Window{Epoch: "e", Fragments: []*hub.Fragment{frag(0, 2, false)}, MaxDuration: 2, Next: 1, Ended: true})

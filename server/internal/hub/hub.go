@@ -52,6 +52,9 @@ type Config struct {
 	// another node; Publish refuses a new one with ErrTooManyStreams. 0
 	// means no bound.
 	MaxStreams int
+	// MaxFragmentBytes bounds the bytes of a fragment sent in parts, as
+	// the message size limit bounds one sent whole; 0 means no bound.
+	MaxFragmentBytes int64
 	// MaxSubscribers bounds the subscribers of one stream; Subscribe
 	// refuses one more with ErrTooManyViewers. 0 means no bound.
 	MaxSubscribers int

@@ -71,3 +71,47 @@ func BenchmarkAppendWithWaiters(b *testing.B) {
 		})
 	}
 }
+
+// countingPartSink counts part deliveries; it never blocks.
+type countingPartSink struct{ countingSink }
+
+func (s countingPartSink) WriteInit(*Init) error                  { return nil }
+func (s countingPartSink) WritePart(*Fragment, *Part, bool) error { s.wg.Done(); return nil }
+func (s countingPartSink) WriteFragmentEnd(*Fragment) error       { return nil }
+
+// BenchmarkPartFanOut is BenchmarkFanOut for parts: one 50 kB part (200 ms
+// of 2 Mbit/s) delivered to N subscribers in parts, five parts a fragment.
+func BenchmarkPartFanOut(b *testing.B) {
+	for _, n := range []int{1, 200, 5000} {
+		b.Run(strconv.Itoa(n)+"-subscribers", func(b *testing.B) {
+			h := New(Config{RingLength: 10})
+			pub, _ := h.Publish("s", PublishOptions{})
+			pub.SetInit([]byte("init"))
+			var wg sync.WaitGroup
+			for i := 0; i < n; i++ {
+				sub, err := h.Subscribe("s", Start{Parts: true, MaxInitial: 0}, countingPartSink{countingSink{&wg}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				sub.Start()
+				defer sub.Close()
+			}
+			data := make([]byte, 50_000)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				wg.Add(n)
+				if _, err := pub.AppendPart(PartInput{Index: i % 5, Duration: 0.2, Independent: i%5 == 0, Data: data}); err != nil {
+					b.Fatal(err)
+				}
+				wg.Wait()
+				if i%5 == 4 {
+					if _, err := pub.CloseFragment(CloseInput{Duration: 1, Parts: 5}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/delivery")
+		})
+	}
+}

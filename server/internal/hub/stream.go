@@ -13,18 +13,23 @@ type Stream struct {
 	epoch   string
 	started time.Time
 
-	mu         sync.Mutex
-	ring       ring
-	bytes      int64
-	next       uint64 // Seq of the next fragment
-	evictedEnd uint64 // every Seq below this has been evicted
-	subs       map[*Subscription]struct{}
-	publisher  *Publication // nil while no publisher is connected
-	graceTimer *time.Timer
-	graceGen   uint64 // tells a stale grace timer from the current one
-	ended      bool
-	draining   bool   // ended by Drain: viewers continue on another node
-	win        window // for readers that poll the ring (window.go)
+	mu   sync.Mutex
+	ring ring
+	open *Fragment // the fragment whose parts are arriving, not yet in the ring
+	init *Init     // the newest fMP4 init segment, for parts viewers
+	// initChanged marks the next fragment as a discontinuity: it decodes
+	// with a new init segment, whichever publisher sends it.
+	initChanged bool
+	bytes       int64
+	next        uint64 // Seq of the next fragment
+	evictedEnd  uint64 // every Seq below this has been evicted
+	subs        map[*Subscription]struct{}
+	publisher   *Publication // nil while no publisher is connected
+	graceTimer  *time.Timer
+	graceGen    uint64 // tells a stale grace timer from the current one
+	ended       bool
+	draining    bool   // ended by Drain: viewers continue on another node
+	win         window // for readers that poll the ring (window.go)
 }
 
 func newStream(h *Hub, id string) *Stream {
@@ -106,7 +111,9 @@ func (s *Stream) appendLocked(p *Publication, in Input, now time.Time) (*Fragmen
 	if s.publisher != p || s.ended {
 		return nil, false
 	}
-	disc := in.Disc || p.discNext
+	s.closeOpenLocked(nil) // a whole fragment follows an unclosed one
+	disc := in.Disc || p.discNext || s.initChanged
+	s.initChanged = false
 	seq := s.next
 	if in.HasSeq {
 		if in.Seq < s.next {
@@ -117,7 +124,7 @@ func (s *Stream) appendLocked(p *Publication, in Input, now time.Time) (*Fragmen
 		}
 	}
 	p.discNext = false
-	f := &Fragment{Seq: seq, Duration: in.Duration, Time: in.Time, Disc: disc, Data: in.Data, Arrival: now}
+	f := &Fragment{Seq: seq, Duration: in.Duration, Time: in.Time, Disc: disc, Data: in.Data, Arrival: now, Init: s.init}
 	if f.Time == 0 {
 		f.Time = now.UnixMilli()
 	}
@@ -197,6 +204,7 @@ func (s *Stream) endAs(draining bool) {
 		s.mu.Unlock()
 		return
 	}
+	s.closeOpenLocked(nil) // what arrived of it is delivered
 	s.ended = true
 	s.draining = draining
 	s.win.ended(&s.ring)

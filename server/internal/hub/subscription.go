@@ -12,8 +12,26 @@ type Sink interface {
 	WriteEnd()
 }
 
+// PartSink is a Sink that takes fragments in parts (fMP4/CMAF): a
+// subscriber whose sink implements it and whose Start asks for Parts
+// receives the init segment, each part as it arrives, and each fragment's
+// closing F; fragments sent whole still arrive through WriteFragment.
+type PartSink interface {
+	Sink
+	// WriteInit delivers the stream's init segment (again when it changes).
+	WriteInit(init *Init) error
+	// WritePart delivers part p of f; disc marks a discontinuity before it.
+	WritePart(f *Fragment, p *Part, disc bool) error
+	// WriteFragmentEnd delivers f's closing F, after its last part.
+	WriteFragmentEnd(f *Fragment) error
+}
+
 // Start says where a new subscriber begins.
 type Start struct {
+	// Parts asks for fragments in parts; the sink must be a PartSink.
+	// Without MaxInitial (-1) and resume, a subscriber in parts starts at
+	// the stream's latest independent part.
+	Parts bool
 	// MaxInitial is how many buffered fragments to send first; -1 for all.
 	MaxInitial int
 	// Epoch and After resume a previous subscription: continue after
@@ -27,8 +45,12 @@ type Subscription struct {
 	stream *Stream
 	sink   Sink
 
+	parts PartSink // set for a subscriber in parts
+
 	// Guarded by stream.mu.
 	next    uint64 // Seq of the next fragment due
+	part    int    // with parts: index of the next part due of fragment next
+	initGen uint64 // with parts: the init segment delivered last
 	disc    bool   // report a discontinuity with the next fragment
 	running bool   // a goroutine is writing to sink (or Start is pending)
 	closed  bool
@@ -36,6 +58,9 @@ type Subscription struct {
 
 // Epoch returns the stream instance the subscription follows.
 func (sub *Subscription) Epoch() string { return sub.stream.epoch }
+
+// LiveEdge is the stream's LiveEdge.
+func (sub *Subscription) LiveEdge() (next uint64, parts uint64) { return sub.stream.LiveEdge() }
 
 func (s *Stream) subscribe(start Start, sink Sink) (*Subscription, error) {
 	s.mu.Lock()
@@ -47,7 +72,17 @@ func (s *Stream) subscribe(start Start, sink Sink) (*Subscription, error) {
 		return nil, ErrTooManyViewers
 	}
 	sub := &Subscription{stream: s, sink: sink, running: true}
-	sub.next, sub.disc = s.startPosition(start)
+	if ps, ok := sink.(PartSink); ok && start.Parts {
+		sub.parts = ps
+	}
+	if sub.parts != nil && start.MaxInitial < 0 && start.Epoch == "" {
+		sub.next, sub.part = s.latestIndependent()
+	} else {
+		sub.next, sub.disc = s.startPosition(start)
+		if sub.parts != nil && start.MaxInitial == 0 && start.Epoch == "" && s.open != nil {
+			sub.next = s.open.Seq + 1 // "only new fragments": not the open one
+		}
+	}
 	s.subs[sub] = struct{}{}
 	return sub, nil
 }
@@ -77,6 +112,34 @@ func (s *Stream) startPosition(start Start) (next uint64, disc bool) {
 		}
 	}
 	return s.next, disc
+}
+
+// latestIndependent is where a new subscriber in parts starts: the newest
+// part that starts with an independent frame (a fragment sent whole counts
+// as one independent part), else the next fragment. Called with s.mu held.
+func (s *Stream) latestIndependent() (seq uint64, part int) {
+	if f := s.open; f != nil {
+		for i := len(f.parts) - 1; i >= 0; i-- {
+			if f.parts[i].Independent {
+				return f.Seq, i
+			}
+		}
+	}
+	for k := 1; k <= s.ring.len(); k++ {
+		f := s.ring.at(s.ring.len() - k)
+		if f.Data != nil {
+			return f.Seq, 0
+		}
+		for i := len(f.parts) - 1; i >= 0; i-- {
+			if f.parts[i].Independent {
+				return f.Seq, i
+			}
+		}
+	}
+	if s.open != nil {
+		return s.open.Seq, 0
+	}
+	return s.next, 0
 }
 
 // Start begins delivery. Until it is called nothing is written to the sink.
@@ -110,45 +173,100 @@ func (sub *Subscription) wakeLocked() {
 // drain writes fragments to the sink until the subscriber is caught up.
 func (sub *Subscription) drain() {
 	for {
-		f, disc, ended := sub.due()
-		if f == nil {
+		d, ended := sub.due()
+		if d.kind == deliverNothing {
 			if ended {
 				sub.sink.WriteEnd()
 				sub.Close()
 			}
 			return
 		}
-		if err := sub.sink.WriteFragment(f, disc); err != nil {
+		if err := sub.write(d); err != nil {
 			sub.Close()
 			return
 		}
 	}
 }
 
-// due returns the next fragment for the subscriber and advances its cursor.
-// With no fragment due it clears running (under the same lock as append
-// checks it, so no wake-up is lost) and reports whether the stream ended.
-func (sub *Subscription) due() (f *Fragment, disc, ended bool) {
+type deliveryKind int
+
+const (
+	deliverNothing deliveryKind = iota
+	deliverFragment
+	deliverInit
+	deliverPart
+	deliverFragmentEnd
+)
+
+// delivery is one write due to a subscriber.
+type delivery struct {
+	kind deliveryKind
+	frag *Fragment
+	part *Part
+	init *Init
+	disc bool
+}
+
+func (sub *Subscription) write(d delivery) error {
+	switch d.kind {
+	case deliverInit:
+		return sub.parts.WriteInit(d.init)
+	case deliverPart:
+		return sub.parts.WritePart(d.frag, d.part, d.disc)
+	case deliverFragmentEnd:
+		return sub.parts.WriteFragmentEnd(d.frag)
+	}
+	return sub.sink.WriteFragment(d.frag, d.disc)
+}
+
+// due returns the next write for the subscriber and advances its cursor.
+// With nothing due it clears running (under the same lock as append checks
+// it, so no wake-up is lost) and reports whether the stream ended.
+func (sub *Subscription) due() (d delivery, ended bool) {
 	s := sub.stream
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sub.closed {
 		sub.running = false
-		return nil, false, false
+		return delivery{}, false
+	}
+	if sub.parts != nil && s.init != nil && sub.initGen != s.init.Gen {
+		sub.initGen = s.init.Gen
+		return delivery{kind: deliverInit, init: s.init}, false
 	}
 	if sub.next < s.evictedEnd {
 		// Fell behind the ring: skip to the live edge.
 		if newest := s.ring.newest(); newest != nil {
 			s.hub.cfg.Metrics.SkippedFragments(newest.Seq - sub.next)
-			sub.next, sub.disc = newest.Seq, true
+			sub.next, sub.part, sub.disc = newest.Seq, 0, true
 		}
 	}
-	f = s.ring.firstAtOrAfter(sub.next)
+	f := s.ring.firstAtOrAfter(sub.next)
+	if f == nil && sub.parts != nil && s.open != nil && s.open.Seq >= sub.next {
+		f = s.open
+	}
 	if f == nil {
 		sub.running = false
-		return nil, false, s.ended
+		return delivery{}, s.ended
 	}
-	disc = sub.disc
-	sub.next, sub.disc = f.Seq+1, false
-	return f, disc, false
+	if f.Seq != sub.next {
+		sub.next, sub.part = f.Seq, 0
+	}
+	if sub.parts == nil || f.Data != nil {
+		d = delivery{kind: deliverFragment, frag: f, disc: sub.disc}
+		sub.next, sub.part, sub.disc = f.Seq+1, 0, false
+		return d, false
+	}
+	if sub.part < len(f.parts) {
+		d = delivery{kind: deliverPart, frag: f, part: f.parts[sub.part], disc: sub.disc}
+		sub.part++
+		sub.disc = false
+		return d, false
+	}
+	if f == s.open {
+		sub.running = false // caught up with the open fragment
+		return delivery{}, false
+	}
+	sub.next, sub.part = f.Seq+1, 0
+	return delivery{kind: deliverFragmentEnd, frag: f}, false
 }

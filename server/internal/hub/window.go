@@ -18,6 +18,8 @@ type window struct {
 	discs uint64
 	// maxDuration is the longest fragment duration of this epoch.
 	maxDuration float64
+	// maxPart is the longest part duration of this epoch.
+	maxPart float64
 	// final is the ring as it was when the stream ended: release empties
 	// the ring, and readers still holding the stream need its last window.
 	final []*Fragment
@@ -72,6 +74,15 @@ type Window struct {
 	Next uint64
 	// Ended reports that the stream ended: no fragment will be added.
 	Ended bool
+	// Open is the fragment whose parts are arriving (not in Fragments),
+	// or nil; OpenParts are the parts it had when the snapshot was taken.
+	Open      *Fragment
+	OpenParts []*Part
+	// Init is the stream's fMP4 init segment, or nil.
+	Init *Init
+	// MaxPartDuration is the longest part duration seen in this epoch, in
+	// seconds; 0 if no fragment came in parts.
+	MaxPartDuration float64
 }
 
 // Window returns a snapshot of the stream's ring. After the stream ended it
@@ -89,10 +100,16 @@ func (s *Stream) Window() Window {
 			discs--
 		}
 	}
-	return Window{
+	w := Window{
 		Epoch: s.epoch, Fragments: frags, DiscsBefore: discs,
 		MaxDuration: s.win.maxDuration, Next: s.next, Ended: s.ended,
+		Init: s.init, MaxPartDuration: s.win.maxPart,
 	}
+	if s.open != nil && !s.ended {
+		w.Open = s.open
+		w.OpenParts = s.open.parts[:len(s.open.parts):len(s.open.parts)]
+	}
+	return w
 }
 
 // Fragment returns the buffered fragment with sequence number seq, or nil if
@@ -100,6 +117,10 @@ func (s *Stream) Window() Window {
 func (s *Stream) Fragment(seq uint64) *Fragment {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.fragmentLocked(seq)
+}
+
+func (s *Stream) fragmentLocked(seq uint64) *Fragment {
 	if s.ended {
 		i, found := slices.BinarySearchFunc(s.win.final, seq, func(f *Fragment, seq uint64) int {
 			return cmp.Compare(f.Seq, seq)
@@ -120,9 +141,25 @@ func (s *Stream) Fragment(seq uint64) *Fragment {
 // ends first it returns ctx's error. It holds no lock while it waits, so any
 // number of readers may wait without slowing the publisher.
 func (s *Stream) WaitSeq(ctx context.Context, seq uint64) error {
+	return s.waitUntil(ctx, func() bool { return s.next > seq || s.ended })
+}
+
+// WaitPart blocks until fragment seq holds more than part parts, or is
+// closed, or a later fragment exists, or the stream has ended; it then
+// returns nil. If ctx ends first it returns ctx's error. Like WaitSeq it
+// holds no lock while it waits.
+func (s *Stream) WaitPart(ctx context.Context, seq uint64, part int) error {
+	return s.waitUntil(ctx, func() bool {
+		return s.next > seq || s.ended || s.open != nil && (s.open.Seq > seq || s.open.Seq == seq && len(s.open.parts) > part)
+	})
+}
+
+// waitUntil waits until ready, called with s.mu held, is true: on the
+// channel the next append closes, shared by every waiter.
+func (s *Stream) waitUntil(ctx context.Context, ready func() bool) error {
 	for {
 		s.mu.Lock()
-		if s.next > seq || s.ended {
+		if ready() {
 			s.mu.Unlock()
 			return nil
 		}

@@ -80,7 +80,9 @@ func New(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Option
 		PublisherGrace: cfg.Limits.PublisherGrace,
 		MaxStreams:     cfg.Capacity.MaxStreams,
 		MaxSubscribers: cfg.Capacity.MaxViewersPerStream,
-		Metrics:        r.metrics,
+		// A fragment in parts is bounded like one sent whole.
+		MaxFragmentBytes: cfg.Limits.MaxBinaryMessageSize,
+		Metrics:          r.metrics,
 	}
 	if r.registry != nil {
 		ann = &announcer{reg: r.registry, url: r.url, log: log, draining: r.draining.Load}

@@ -36,19 +36,19 @@ func (s *session) runPull(msg protocol.Message) error {
 	if err := s.authorize(preq); err != nil {
 		return err
 	}
-	s.ext = req.Ext
+	s.ext, s.parts = req.Ext, req.Ext && req.Parts
 	route, err := s.route(preq)
 	if err != nil {
 		return err
 	}
-	start := hub.Start{MaxInitial: req.MaxInitialFragments, Epoch: req.Resume.Epoch, After: req.Resume.After}
+	start := hub.Start{Parts: s.parts, MaxInitial: req.MaxInitialFragments, Epoch: req.Resume.Epoch, After: req.Resume.After}
 	sub, err := s.subscribe(route, preq, via, start)
 	if errors.Is(err, hub.ErrNotFound) {
 		if err := s.refuseIfDraining(); err != nil {
 			return err // the drain may have ended the stream here
 		}
 		// The base protocol's answer for a stream found nowhere.
-		if err := s.writeText(protocol.AppendOK(nil, protocol.OK{Ext: req.Ext})); err != nil {
+		if err := s.writeText(protocol.AppendOK(nil, protocol.OK{Ext: req.Ext, Parts: s.parts})); err != nil {
 			return err
 		}
 		s.WriteEnd()
@@ -61,7 +61,14 @@ func (s *session) runPull(msg protocol.Message) error {
 	if err := s.refuseIfDraining(); err != nil {
 		return err
 	}
-	if err := s.writeText(protocol.AppendOK(nil, protocol.OK{Ext: req.Ext, Epoch: sub.Epoch()})); err != nil {
+	ok := protocol.OK{Ext: req.Ext, Epoch: sub.Epoch(), Parts: s.parts}
+	if s.parts {
+		// The live edge, so that a relay pulling the stream knows when it
+		// has caught up with the backlog.
+		ok.Next, ok.NextPart = sub.LiveEdge()
+		ok.HasNext = true
+	}
+	if err := s.writeText(protocol.AppendOK(nil, ok)); err != nil {
 		return err
 	}
 	s.started.Store(true)
@@ -158,38 +165,89 @@ func (s *session) receiveViewerMessages() error {
 }
 
 // WriteFragment implements hub.Sink: the F message and its binary, written
-// back to back under one deadline and, corked, in one system call.
+// back to back under one deadline and, corked, in one system call. A
+// fragment that arrived in parts goes out as one binary message of its
+// parts (frames of one message), for viewers that did not ask for parts.
 func (s *session) WriteFragment(f *hub.Fragment, disc bool) error {
+	err := s.writePair(f.Header(s.ext, disc), func() error {
+		if f.Data != nil {
+			return s.conn.Write(context.Background(), websocket.MessageBinary, f.Data)
+		}
+		return s.writeParts(f.Parts())
+	})
+	s.countDelivery(f.Len(), f.Arrival, err)
+	return err
+}
+
+// writeParts writes parts as one binary message.
+func (s *session) writeParts(parts []*hub.Part) error {
+	w, err := s.conn.Writer(context.Background(), websocket.MessageBinary)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if _, err := w.Write(p.Data); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	return w.Close()
+}
+
+// writePair writes a text message and the binary message it announces
+// under one deadline and, corked, in as few system calls as possible.
+func (s *session) writePair(text []byte, writeBinary func() error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	err := s.writeLocked(func() error {
+	return s.writeLocked(func() error {
 		s.netConn.Cork()
-		err := s.conn.Write(context.Background(), websocket.MessageText, f.Header(s.ext, disc))
+		err := s.conn.Write(context.Background(), websocket.MessageText, text)
 		if err == nil {
-			err = s.conn.Write(context.Background(), websocket.MessageBinary, f.Data)
+			err = writeBinary()
 		}
 		if uerr := s.netConn.Uncork(); err == nil {
 			err = uerr
 		}
 		return err
 	})
-	s.countDelivery(f, err)
+}
+
+var initMessage = protocol.AppendInit(nil)
+
+// WriteInit implements hub.PartSink: I and the init segment.
+func (s *session) WriteInit(init *hub.Init) error {
+	return s.writePair(initMessage, func() error {
+		return s.conn.Write(context.Background(), websocket.MessageBinary, init.Data)
+	})
+}
+
+// WritePart implements hub.PartSink: P and the part, the moment it exists.
+func (s *session) WritePart(f *hub.Fragment, p *hub.Part, disc bool) error {
+	err := s.writePair(f.PartHeader(p, disc), func() error {
+		return s.conn.Write(context.Background(), websocket.MessageBinary, p.Data)
+	})
+	s.countDelivery(len(p.Data), p.Arrival, err)
 	return err
+}
+
+// WriteFragmentEnd implements hub.PartSink: the F that closes a fragment
+// sent in parts.
+func (s *session) WriteFragmentEnd(f *hub.Fragment) error {
+	return s.writeText(f.CloseHeader())
 }
 
 // countDelivery counts a fragment written to the viewer (timed from its
 // arrival unless it is backlog from before the viewer joined), or the
 // viewer dropped for a write that timed out.
-func (s *session) countDelivery(f *hub.Fragment, err error) {
+func (s *session) countDelivery(size int, arrival time.Time, err error) {
 	m := s.m.cfg.Metrics
 	switch {
 	case m == nil:
 	case err == nil:
-		arrival := f.Arrival
 		if arrival.Before(s.joined) {
 			arrival = time.Time{}
 		}
-		m.Sent(len(f.Data), arrival)
+		m.Sent(size, arrival)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		m.DroppedViewer(metrics.DropWriteTimeout)
 	}

@@ -32,12 +32,15 @@ func (s *session) runPush(msg protocol.Message) error {
 		s.withdrawUnlessLive(req.Stream)
 		return err
 	}
-	s.ext = req.Ext
+	s.ext, s.parts = req.Ext, req.Ext && req.Parts
 	if pub.Resumed() && !req.Ext {
 		// A base-protocol publisher cannot say what it lost.
 		pub.MarkDiscontinuity()
 	}
-	ok := protocol.OK{Ext: req.Ext, Epoch: pub.Epoch(), Next: pub.Next(), HasNext: true}
+	ok := protocol.OK{Ext: req.Ext, Epoch: pub.Epoch(), Next: pub.Next(), HasNext: true, Parts: s.parts}
+	if s.parts {
+		ok.Next, ok.NextPart = pub.NextPart()
+	}
 	if err := s.writeText(protocol.AppendOK(nil, ok)); err != nil {
 		s.detach(pub)
 		return err
@@ -128,28 +131,27 @@ func (s *session) detach(pub *hub.Publication) {
 }
 
 // receiveFragments reads F + binary pairs into the stream until CLOSE
-// (ended is true) or an error.
+// (ended is true) or an error; with the parts extension also I + binary, P +
+// binary and closing F messages.
 func (s *session) receiveFragments(pub *hub.Publication) (ended bool, err error) {
 	var scratch bytes.Buffer
-	var pending *protocol.Fragment
+	var pending pendingBinary
 	for {
 		typ, body, err := s.readMessage(s.m.cfg.HeartbeatTimeout, &scratch)
 		if err != nil {
 			return false, err
 		}
 		if typ == websocket.MessageBinary {
-			if pending == nil {
-				return false, protocolError("binary message without a preceding F")
+			if err := s.receiveBinary(pub, pending, body); err != nil {
+				return false, err
 			}
-			pub.Append(hub.Input{
-				Duration: pending.Duration, Time: pending.Time, Disc: pending.Disc,
-				Seq: pending.Seq, HasSeq: pending.HasSeq,
-				Data: bytes.Clone(body), // exact size: the ring keeps it
-			})
-			s.m.cfg.Metrics.Received(len(body))
-			pending = nil
-			// A drain ends a publisher after a complete fragment, never
-			// in the middle of one.
+			whole := pending.fragment != nil
+			pending = pendingBinary{}
+			if !whole {
+				continue
+			}
+			// A drain ends a publisher after a complete fragment, never in
+			// the middle of one (for parts: after the closing F).
 			if err := s.requestedStop(); err != nil {
 				return false, err
 			}
@@ -159,18 +161,90 @@ func (s *session) receiveFragments(pub *hub.Publication) (ended bool, err error)
 		if err != nil {
 			return false, err
 		}
-		switch msg.Type {
-		case protocol.TypeFragment:
+		switch {
+		case msg.Type == protocol.TypeFragment:
 			f, err := protocol.ParseFragment(msg)
 			if err != nil {
 				return false, &protocol.Error{Code: protocol.CodeProtocol, Message: err.Error()}
 			}
-			pending = &f
-		case protocol.TypeHeartbeat:
-		case protocol.TypeClose:
+			if f.Parts > 0 && s.parts {
+				if err := s.closeFragment(pub, f); err != nil {
+					return false, err
+				}
+				if err := s.requestedStop(); err != nil {
+					return false, err
+				}
+				continue
+			}
+			f.Parts = 0
+			pending = pendingBinary{fragment: &f}
+		case msg.Type == protocol.TypePart && s.parts:
+			p, err := protocol.ParsePart(msg)
+			if err != nil {
+				return false, &protocol.Error{Code: protocol.CodeProtocol, Message: err.Error()}
+			}
+			pending = pendingBinary{part: &p}
+		case msg.Type == protocol.TypeInit && s.parts:
+			pending = pendingBinary{init: true}
+		case msg.Type == protocol.TypeHeartbeat:
+		case msg.Type == protocol.TypeClose:
 			return true, nil
 		default:
 			return false, protocolError("unexpected %s from a publisher", msg.Type)
 		}
 	}
+}
+
+// pendingBinary is what the next binary message of a publisher is.
+type pendingBinary struct {
+	fragment *protocol.Fragment
+	part     *protocol.Part
+	init     bool
+}
+
+// receiveBinary stores a publisher's binary message as what its preceding
+// text message announced.
+func (s *session) receiveBinary(pub *hub.Publication, pending pendingBinary, body []byte) error {
+	data := bytes.Clone(body) // exact size: the ring keeps it
+	switch {
+	case pending.fragment != nil:
+		f := pending.fragment
+		pub.Append(hub.Input{
+			Duration: f.Duration, Time: f.Time, Disc: f.Disc,
+			Seq: f.Seq, HasSeq: f.HasSeq, Data: data,
+		})
+	case pending.part != nil:
+		p := pending.part
+		_, err := pub.AppendPart(hub.PartInput{
+			Seq: p.Seq, HasSeq: p.HasSeq, Index: int(min(p.Index, maxPartIndex)), Duration: p.Duration,
+			Independent: p.Independent, Time: p.Time, Disc: p.Disc, Data: data,
+		})
+		switch {
+		case errors.Is(err, hub.ErrFragmentTooLarge):
+			return &protocol.Error{Code: protocol.CodeMessageTooLarge, Message: err.Error()}
+		case err != nil && !errors.Is(err, hub.ErrNotPublisher): // displaced: closing anyway
+			return protocolError("%v", err)
+		}
+	case pending.init:
+		pub.SetInit(data)
+	default:
+		return protocolError("binary message without a preceding F")
+	}
+	s.m.cfg.Metrics.Received(len(body))
+	return nil
+}
+
+// maxPartIndex bounds a part index so that it fits an int anywhere; no
+// fragment has that many parts.
+const maxPartIndex = 1 << 30
+
+// closeFragment handles the F that closes a fragment sent in parts.
+func (s *session) closeFragment(pub *hub.Publication, f protocol.Fragment) error {
+	_, err := pub.CloseFragment(hub.CloseInput{
+		Duration: f.Duration, Parts: int(min(f.Parts, maxPartIndex)), Seq: f.Seq, HasSeq: f.HasSeq,
+	})
+	if err != nil && !errors.Is(err, hub.ErrNotPublisher) {
+		return protocolError("%v", err)
+	}
+	return nil
 }

@@ -34,6 +34,7 @@ type session struct {
 	query   url.Values
 
 	ext       bool // the client negotiated protocol extensions
+	parts     bool // ... and the parts extension (fMP4/CMAF in parts)
 	started   atomic.Bool
 	lastWrite atomic.Int64 // Unix ns of the last message sent
 	wmu       sync.Mutex

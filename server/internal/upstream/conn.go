@@ -43,6 +43,11 @@ type conn struct {
 	url   string
 	epoch string // the upstream stream instance; "" from a base-protocol relay
 	ext   bool
+	parts bool // the upstream confirmed the parts extension
+	// edge is the upstream's live edge when it answered (parts only):
+	// fragment edgeSeq with edgeParts parts. What precedes it is backlog.
+	edgeSeq, edgeParts uint64
+	hasEdge            bool
 	// first holds a message read while telling "found" from "not found" on
 	// a base-protocol relay; it is handed out before any other.
 	first *message
@@ -52,7 +57,8 @@ type conn struct {
 type message struct {
 	msg  protocol.Message
 	meta protocol.Fragment
-	data []byte
+	part protocol.Part // for P
+	data []byte        // the binary after F (whole), P or I
 }
 
 type dialParams struct {
@@ -103,7 +109,8 @@ func (c *conn) handshake(ctx context.Context, pull protocol.Pull) error {
 	if err != nil {
 		return fmt.Errorf("upstream %s: %w", c.url, err)
 	}
-	c.ext, c.epoch = ok.Ext, ok.Epoch
+	c.ext, c.epoch, c.parts = ok.Ext, ok.Epoch, ok.Parts
+	c.edgeSeq, c.edgeParts, c.hasEdge = ok.Next, ok.NextPart, ok.Parts && ok.HasNext
 	if c.ext && c.epoch != "" {
 		return nil
 	}
@@ -155,14 +162,38 @@ func (c *conn) read(ctx context.Context) (message, error) {
 		if m.meta, err = protocol.ParseFragment(msg); err != nil {
 			return message{}, fmt.Errorf("upstream %s: %w", c.url, err)
 		}
-		typ, m.data, err = c.ws.Read(ctx)
-		if err != nil {
-			return message{}, fmt.Errorf("upstream %s: fragment: %w", c.url, err)
+		if m.meta.Parts > 0 && c.parts {
+			return m, nil // closes a fragment sent in parts: no binary
 		}
-		if typ != websocket.MessageBinary {
-			return message{}, fmt.Errorf("upstream %s: F not followed by a binary message", c.url)
+		m.meta.Parts = 0
+		return c.readBinary(ctx, m)
+	case protocol.TypePart:
+		if !c.parts {
+			return m, nil // not negotiated: ignored, as unknown types are
 		}
+		if m.part, err = protocol.ParsePart(msg); err != nil {
+			return message{}, fmt.Errorf("upstream %s: %w", c.url, err)
+		}
+		return c.readBinary(ctx, m)
+	case protocol.TypeInit:
+		if !c.parts {
+			return m, nil
+		}
+		return c.readBinary(ctx, m)
 	}
+	return m, nil
+}
+
+// readBinary reads the binary message that m announced into m.data.
+func (c *conn) readBinary(ctx context.Context, m message) (message, error) {
+	typ, data, err := c.ws.Read(ctx)
+	if err != nil {
+		return message{}, fmt.Errorf("upstream %s: %s: %w", c.url, m.msg.Type, err)
+	}
+	if typ != websocket.MessageBinary {
+		return message{}, fmt.Errorf("upstream %s: %s not followed by a binary message", c.url, m.msg.Type)
+	}
+	m.data = data
 	return m, nil
 }
 
@@ -174,3 +205,19 @@ func (c *conn) heartbeat(ctx context.Context) error {
 }
 
 func (c *conn) close() { c.ws.CloseNow() }
+
+// reachedEdge reports whether m, from this connection, is at or past the
+// upstream's live edge as of its OK: the backlog is then in. Connections
+// without a known edge count as caught up at once.
+func (c *conn) reachedEdge(m message) bool {
+	if !c.hasEdge || c.edgeSeq == 0 && c.edgeParts == 0 {
+		return true
+	}
+	switch m.msg.Type {
+	case protocol.TypePart:
+		return m.part.Seq > c.edgeSeq || m.part.Seq == c.edgeSeq && m.part.Index+1 >= c.edgeParts
+	case protocol.TypeFragment:
+		return m.meta.Seq+1 >= c.edgeSeq && c.edgeParts == 0 || m.meta.Seq >= c.edgeSeq
+	}
+	return false
+}

@@ -32,6 +32,10 @@ type pull struct {
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when run returns
 	yield   atomic.Bool   // stop lets go of the stream without ending it
+	// caughtUp is closed once the first connection's backlog is in (see
+	// conn.reachedEdge), or the connection ended.
+	caughtUp     chan struct{}
+	caughtUpOnce sync.Once
 
 	mu      sync.Mutex
 	current *conn // the connection being read
@@ -62,12 +66,29 @@ func (p *pull) start(ctx context.Context, req Request, sources []policy.Source) 
 	runCtx, cancel := context.WithCancel(p.m.ctx)
 	p.cancel, p.done = cancel, make(chan struct{})
 	p.lastFragment.Store(time.Now().UnixNano())
+	p.caughtUp = make(chan struct{})
+	if !c.hasEdge {
+		p.markCaughtUp()
+	}
 	p.m.wg.Add(2)
 	go p.run(runCtx, c)
 	go p.watch(runCtx)
 	p.m.cfg.Log.Info().Str("stream", p.stream).Str("upstream", c.url).Str("epoch", pub.Epoch()).Msg("relaying from upstream")
+	// A viewer in parts starts at the stream's latest independent part:
+	// let the upstream's backlog (a burst) arrive first, so that is the
+	// live one, not the oldest buffered.
+	select {
+	case <-p.caughtUp:
+	case <-ctx.Done():
+	case <-time.After(backlogWait):
+	}
 	return pub.Stream(), nil
 }
+
+// backlogWait bounds how long a new pull waits for the upstream's backlog.
+const backlogWait = 2 * time.Second
+
+func (p *pull) markCaughtUp() { p.caughtUpOnce.Do(func() { close(p.caughtUp) }) }
 
 // stop ends the pull and waits for it; with yield the stream stays live
 // (for its grace period) for a local publisher to continue.
@@ -90,7 +111,10 @@ func (p *pull) connect(ctx context.Context, prefer string, resume *protocol.Resu
 	}
 	var failed error
 	try := func(url string, onlySource bool) (*conn, error) {
-		pull := protocol.Pull{Stream: p.stream, Auth: auth, OnlySource: onlySource, MaxInitialFragments: -1, Ext: true}
+		// Parts are relayed as parts; every buffered fragment from its
+		// first part (not only from the latest independent part, where a
+		// new viewer starts), so that this node's ring fills at once.
+		pull := protocol.Pull{Stream: p.stream, Auth: auth, OnlySource: onlySource, MaxInitialFragments: protocol.MaxInteger, Ext: true, Parts: true}
 		if resume != nil {
 			pull.Resume = *resume
 		}

@@ -25,9 +25,11 @@ func (p *pull) run(ctx context.Context, c *conn) {
 	log := p.m.cfg.Log.With().Str("stream", p.stream).Logger()
 	var lastSeq uint64
 	var hasSeq, disc bool
+	var open openFragment
 	for {
 		p.setCurrent(c)
-		err := p.pump(ctx, c, &lastSeq, &hasSeq, disc)
+		err := p.pump(ctx, c, &lastSeq, &hasSeq, disc, &open)
+		p.markCaughtUp()
 		p.setCurrent(nil)
 		c.close()
 		epoch, url := c.epoch, c.url
@@ -58,6 +60,9 @@ func (p *pull) run(ctx context.Context, c *conn) {
 		// Fragments continue without a gap only from the same instance.
 		disc = c.epoch == "" || c.epoch != epoch
 		hasSeq = false
+		if disc {
+			open = openFragment{} // sequence numbers of another instance
+		}
 		log.Info().Str("upstream", c.url).Bool("continuous", !disc).Msg("relaying from upstream again")
 	}
 }
@@ -125,7 +130,7 @@ func (p *pull) registryOwner(ctx context.Context, exclude string) string {
 
 // pump copies fragments from c into the local stream until c fails or
 // ends. The first fragment is marked disc if asked.
-func (p *pull) pump(ctx context.Context, c *conn, lastSeq *uint64, hasSeq *bool, disc bool) error {
+func (p *pull) pump(ctx context.Context, c *conn, lastSeq *uint64, hasSeq *bool, disc bool, open *openFragment) error {
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	defer stopHeartbeat()
 	go p.heartbeat(hbCtx, c)
@@ -137,21 +142,52 @@ func (p *pull) pump(ctx context.Context, c *conn, lastSeq *uint64, hasSeq *bool,
 		if err != nil {
 			return err
 		}
-		switch m.msg.Type {
-		case protocol.TypeClose:
-			return errEnded
-		case protocol.TypeFragment:
-			in := hub.Input{Duration: m.meta.Duration, Time: m.meta.Time, Disc: m.meta.Disc || disc, Data: m.data}
-			p.m.cfg.Metrics.Received(len(m.data))
-			if _, ok := p.pub.Append(in); !ok {
-				return errReleased
-			}
-			disc = false
-			*lastSeq, *hasSeq = m.meta.Seq, m.meta.HasSeq
-			p.lastFragment.Store(time.Now().UnixNano())
+		if err := p.apply(m, lastSeq, hasSeq, &disc, open); err != nil {
+			return err
 		}
-		// H, and message types of later protocol versions: nothing to do.
+		if c.reachedEdge(m) {
+			p.markCaughtUp()
+		}
 	}
+}
+
+// apply puts one message from upstream into the local stream. The first
+// fragment or part is marked disc if asked.
+func (p *pull) apply(m message, lastSeq *uint64, hasSeq *bool, disc *bool, open *openFragment) error {
+	switch m.msg.Type {
+	case protocol.TypeClose:
+		return errEnded
+	case protocol.TypeFragment:
+		if m.meta.Parts > 0 {
+			p.closeParts(m.meta, open)
+			*lastSeq, *hasSeq = m.meta.Seq, m.meta.HasSeq
+			return nil
+		}
+		in := hub.Input{Duration: m.meta.Duration, Time: m.meta.Time, Disc: m.meta.Disc || *disc, Data: m.data}
+		p.m.cfg.Metrics.Received(len(m.data))
+		if _, ok := p.pub.Append(in); !ok {
+			return errReleased
+		}
+		*disc = false
+		*lastSeq, *hasSeq = m.meta.Seq, m.meta.HasSeq
+		p.lastFragment.Store(time.Now().UnixNano())
+	case protocol.TypePart:
+		if m.data == nil {
+			return nil // parts not negotiated
+		}
+		p.m.cfg.Metrics.Received(len(m.data))
+		if !p.appendPart(m.part, m.data, open, *disc) {
+			return errReleased
+		}
+		*disc = false
+		p.lastFragment.Store(time.Now().UnixNano())
+	case protocol.TypeInit:
+		if m.data != nil {
+			p.pub.SetInit(m.data)
+		}
+	}
+	// H, and message types of later protocol versions: nothing to do.
+	return nil
 }
 
 // heartbeat sends H upstream every HeartbeatInterval, so that the upstream
@@ -215,4 +251,49 @@ func (p *pull) checkMoved(ctx context.Context) {
 		p.m.cfg.Log.Info().Str("stream", p.stream).Str("from", cur.url).Str("to", url).Msg("stream moved to another node")
 		p.move(url)
 	}
+}
+
+// openFragment is the upstream fragment whose parts this node is
+// receiving: its upstream number and the local one. After a reconnect that
+// resumes the same instance, the upstream sends that fragment again from
+// its first part, and the local stream drops the parts it has.
+type openFragment struct {
+	active   bool
+	upstream uint64
+	local    uint64
+}
+
+// appendPart relays one part into the local stream; false if the local
+// stream is no longer this pull's.
+func (p *pull) appendPart(part protocol.Part, data []byte, open *openFragment, disc bool) bool {
+	in := hub.PartInput{Index: int(min(part.Index, 1<<30)), Duration: part.Duration, Independent: part.Independent,
+		Time: part.Time, Disc: part.Disc || disc, Data: data}
+	if open.active && part.HasSeq && part.Seq == open.upstream {
+		in.Seq, in.HasSeq = open.local, true
+	} else if in.Index != 0 {
+		return true // the middle of a fragment this node did not see start: wait for the next
+	}
+	_, err := p.pub.AppendPart(in)
+	switch {
+	case errors.Is(err, hub.ErrNotPublisher):
+		return false
+	case err != nil:
+		p.m.cfg.Log.Warn().Err(err).Str("stream", p.stream).Msg("upstream part dropped")
+		return true
+	}
+	local, _ := p.pub.NextPart()
+	*open = openFragment{active: part.HasSeq, upstream: part.Seq, local: local}
+	return true
+}
+
+// closeParts relays the F that closes a fragment sent in parts.
+func (p *pull) closeParts(f protocol.Fragment, open *openFragment) {
+	if !open.active || !f.HasSeq || f.Seq != open.upstream {
+		return
+	}
+	_, err := p.pub.CloseFragment(hub.CloseInput{Duration: f.Duration, Parts: int(min(f.Parts, 1<<30)), Seq: open.local, HasSeq: true})
+	if err != nil {
+		p.m.cfg.Log.Warn().Err(err).Str("stream", p.stream).Msg("upstream fragment close dropped")
+	}
+	*open = openFragment{}
 }

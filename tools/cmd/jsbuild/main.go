@@ -17,7 +17,7 @@
 //
 // Usage (from the repository root):
 //
-//	go run ./tools/cmd/jsbuild [-dir sdk-js] [-max-gzip 15000] [-demo=false]
+//	go run ./tools/cmd/jsbuild [-dir sdk-js] [-max-gzip 20000] [-demo=false]
 //	go run ./tools/cmd/jsbuild -tests
 //	go run ./tools/cmd/jsbuild -demo-tests
 package main
@@ -35,7 +35,7 @@ import (
 func main() {
 	dir := flag.String("dir", "", "the sdk-js directory (default: sdk-js of the repository holding the working directory)")
 	tests := flag.Bool("tests", false, "bundle test/*.test.ts into .test-out for node --test instead of building dist")
-	maxGzip := flag.Int("max-gzip", 15000, "fail if the gzipped script-tag bundle (dist/hlsrelay.min.js) is larger than this many bytes (0: no limit)")
+	maxGzip := flag.Int("max-gzip", 20000, "fail if the gzipped script-tag bundle (dist/hlsrelay.min.js) is larger than this many bytes (0: no limit)")
 	demo := flag.Bool("demo", true, "also build the player demo page into player-demo/dist and the relay's embed directory")
 	demoTests := flag.Bool("demo-tests", false, "bundle player-demo/test/*.test.ts into player-demo/.test-out instead of building")
 	flag.Usage = func() {

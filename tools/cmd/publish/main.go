@@ -1,11 +1,16 @@
 // Command publish pushes MPEG-TS segments to a relay with the Go SDK's
 // publisher (sdk-go/publisher): the embedded sample in a loop, a directory
-// of segments, a media file or a live source through ffmpeg.
+// of segments, a media file or a live source through ffmpeg. With -cmaf it
+// publishes fragmented MP4 in parts instead, for sub-second latency: the
+// embedded fMP4 sample, a file or live source that ffmpeg encodes to fMP4,
+// or fMP4 on standard input.
 //
 //	publish -url ws://127.0.0.1:8080/ -stream room1/cam -secret S -sample
 //	publish -url ws://127.0.0.1:8080/ -stream room1/cam -dir ./segments -loop
 //	publish -url ws://127.0.0.1:8080/ -stream room1/cam -file video.mp4 -loop
 //	publish -url ws://127.0.0.1:8080/ -stream room1/cam -input "-f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine"
+//	publish -url ws://127.0.0.1:8080/ -stream room1/cam -cmaf -input "-f lavfi -i testsrc2 -f lavfi -i sine"
+//	ffmpeg ... -f mp4 -movflags ... pipe:1 | publish -url ws://127.0.0.1:8080/ -stream room1/cam -cmaf -stdin
 //
 // Ctrl-C stops the source, sends what is queued and CLOSE, and exits.
 // Exit status: 0 finished or interrupted cleanly, 1 failure, 2 usage error.
@@ -25,6 +30,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hlsrelay/hlsrelay/sdk-go/cmaf"
 	"github.com/hlsrelay/hlsrelay/sdk-go/protocol"
 	"github.com/hlsrelay/hlsrelay/sdk-go/publisher"
 	"github.com/hlsrelay/hlsrelay/tools/internal/feed"
@@ -43,7 +49,7 @@ const closeTimeout = 10 * time.Second
 func main() {
 	// Millisecond timestamps in the console log.
 	zerolog.TimeFieldFormat = time.RFC3339Nano
-	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stderr, true))
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stderr, true))
 }
 
 type options struct {
@@ -65,6 +71,13 @@ type options struct {
 	bitrate    string
 	realtime   bool
 	logLevel   string
+
+	cmaf  bool
+	stdin bool
+	chunk time.Duration
+	// relayTime leaves fragments unstamped (-stamp relay): the relay then
+	// stamps each with the time it received it.
+	relayTime bool
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*options, int) {
@@ -92,6 +105,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.StringVar(&o.bitrate, "video-bitrate", "2500k", "-file, -input: H.264 bitrate (ffmpeg syntax)")
 	fs.BoolVar(&o.realtime, "realtime", true, "-input: read inputs at their native rate (-re before each -i)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.BoolVar(&o.cmaf, "cmaf", false, "publish fragmented MP4 in parts (sub-second latency): -sample, -file, -input or -stdin")
+	fs.BoolVar(&o.stdin, "stdin", false, "source (with -cmaf): fragmented MP4 on standard input, e.g. from your own ffmpeg")
+	fs.DurationVar(&o.chunk, "chunk-duration", 0, "-cmaf with -file, -input: part length, ffmpeg's -frag_duration (default 200ms)")
+	stamp := fs.String("stamp", "capture", "the publish time of whole fragments: capture (the wall-clock time of the fragment's first frame) or relay (none: the relay stamps its receipt time); parts are always stamped by the relay")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage:
   publish -url ws://HOST:PORT/ -stream ID [-secret S] SOURCE [options]
@@ -103,6 +120,14 @@ reconnects. SOURCE is one of:
   -dir PATH          .ts segments of a directory (-loop, -loops N)
   -file PATH         a media file through ffmpeg's HLS muxer (-loop)
   -input "ARGS"      a live ffmpeg input, e.g. "-f lavfi -i testsrc2"
+With -cmaf, fragmented MP4 (CMAF) goes out in parts of -chunk-duration,
+grouped into fragments of -segment-duration that start with a key frame:
+  -cmaf -sample      the embedded fMP4 sample, looped with timestamps
+                     that keep increasing
+  -cmaf -file PATH, -cmaf -input "ARGS"
+                     ffmpeg writes fMP4 to a pipe; each chunk is
+                     published the moment ffmpeg has written it
+  -cmaf -stdin       fMP4 from your own encoder on standard input
 Ctrl-C sends what is queued and CLOSE, then exits.
 
 Exit status: 0 finished or interrupted cleanly, 1 failure, 2 usage error.
@@ -130,17 +155,38 @@ Flags:
 	if o.stream == "" {
 		return usage("-stream is required")
 	}
+	switch *stamp {
+	case "capture":
+	case "relay":
+		o.relayTime = true
+	default:
+		return usage("-stamp %q: want capture or relay", *stamp)
+	}
 	if err := protocol.ValidateStreamID(o.stream); err != nil {
 		return usage("-stream: %v", err)
 	}
 	sources := 0
-	for _, set := range []bool{o.sample, o.dir != "", o.file != "", o.input != ""} {
+	for _, set := range []bool{o.sample, o.dir != "", o.file != "", o.input != "", o.stdin} {
 		if set {
 			sources++
 		}
 	}
 	if sources != 1 {
-		return usage("give exactly one source: -sample, -dir, -file or -input")
+		return usage("give exactly one source: -sample, -dir, -file, -input or -stdin")
+	}
+	switch {
+	case o.stdin && !o.cmaf:
+		return usage("-stdin reads fragmented MP4: add -cmaf")
+	case o.cmaf && o.dir != "":
+		return usage("-cmaf applies to -sample, -file, -input and -stdin (-dir holds MPEG-TS segments)")
+	case o.chunk < 0:
+		return usage("-chunk-duration %v is negative", o.chunk)
+	case o.chunk > 0 && !(o.cmaf && (o.file != "" || o.input != "")):
+		return usage("-chunk-duration applies to -cmaf with -file or -input")
+	case o.chunk > 0 && o.chunk > o.segmentOrDefault():
+		return usage("-chunk-duration %v is longer than the fragments (-segment-duration %v)", o.chunk, o.segmentOrDefault())
+	case o.stdin && (o.loop || o.loops.set || o.speed != 1):
+		return usage("-loop, -loops and -speed do not apply to -stdin")
 	}
 	switch {
 	case o.loop && (o.sample || o.input != ""):
@@ -167,7 +213,7 @@ Flags:
 	return o, exitOK
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, handleSignals bool) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stderr io.Writer, handleSignals bool) int {
 	o, code := parseFlags(args, getenv, stderr)
 	if o == nil {
 		return code
@@ -184,7 +230,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		context.AfterFunc(ctx, stop)
 	}
 
-	source, err := o.source(log)
+	var (
+		tsSource   func(context.Context, feed.Sink) error
+		cmafSource func(context.Context, feed.ChunkSink) error
+		err        error
+	)
+	if o.cmaf {
+		cmafSource, err = o.cmafSource(log, stdin)
+	} else {
+		tsSource, err = o.source(log)
+	}
 	if err != nil {
 		log.Error().Err(err).Msg("cannot read the source")
 		return exitFailed
@@ -200,8 +255,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		TokenTTL:    o.tokenTTL,
 		QueueLength: o.queue,
 		RetryDelay:  o.retryDelay,
+		Parts:       o.cmaf,
+		RelayTime:   o.relayTime,
 		OnReady:     func() { log.Info().Str("url", o.url).Str("stream", o.stream).Msg("relay accepted the PUSH") },
-		OnError:     func(err error) { log.Warn().Err(err).Msg("relay connection") },
+		OnError: func(err error) {
+			if errors.Is(err, publisher.ErrPartsUnsupported) {
+				log.Warn().Err(err).Msg("the relay does not take parts (an older relay?): publishing whole fragments")
+				return
+			}
+			log.Warn().Err(err).Msg("relay connection")
+		},
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "publish: %v\n", err)
@@ -227,8 +290,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			Int("count", count).Msg("segment queued")
 		return nil
 	}
-	log.Info().Str("url", o.url).Str("stream", o.stream).Msg("publishing")
-	feedErr := source(ctx, sink)
+	log.Info().Str("url", o.url).Str("stream", o.stream).Bool("cmaf", o.cmaf).Msg("publishing")
+	var feedErr error
+	parts := &partsSink{pub: pub, log: log, frag: cmaf.Fragmenter{Target: o.segmentOrDefault()}}
+	if o.cmaf {
+		feedErr = cmafSource(ctx, parts.chunk)
+		count, bytes = parts.fragments, parts.bytes
+	} else {
+		feedErr = tsSource(ctx, sink)
+	}
 	interrupted := errors.Is(feedErr, context.Canceled) && ctx.Err() != nil
 	if interrupted {
 		log.Info().Msg("interrupted; sending what is queued and CLOSE")
@@ -238,7 +308,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	closeCtx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
 	closeErr := pub.Close(closeCtx)
-	log.Info().Int("segments", count).Int64("bytes", bytes).Msg("publisher closed")
+	if o.cmaf {
+		log.Info().Int("fragments", count).Int("parts", parts.parts).Int64("bytes", bytes).Msg("publisher closed")
+	} else {
+		log.Info().Int("segments", count).Int64("bytes", bytes).Msg("publisher closed")
+	}
 	switch {
 	case feedErr != nil:
 		log.Error().Err(feedErr).Msg("source failed")
@@ -280,22 +354,30 @@ func (o *options) source(log zerolog.Logger) (func(context.Context, feed.Sink) e
 		r := &feed.Replay{Segments: segs, Loops: loops, Speed: o.speed, Log: log}
 		return r.Run, nil
 	default:
+		input, err := o.ffmpegInput()
+		if err != nil {
+			return nil, err
+		}
 		f := &feed.FFmpeg{
 			Path:            o.ffmpeg,
+			Input:           input,
 			Encode:          feed.EncodeArgs(o.segmentOrDefault(), o.bitrate, o.copyCodecs),
 			SegmentDuration: o.segmentOrDefault(),
 			Log:             log,
 		}
-		if o.file != "" {
-			if _, err := os.Stat(o.file); err != nil {
-				return nil, err
-			}
-			f.Input = feed.FileInput(o.file, o.loop)
-		} else {
-			f.Input = feed.LiveInput(o.input, o.realtime)
-		}
 		return f.Run, nil
 	}
+}
+
+// ffmpegInput is ffmpeg's input arguments for -file or -input.
+func (o *options) ffmpegInput() ([]string, error) {
+	if o.file == "" {
+		return feed.LiveInput(o.input, o.realtime), nil
+	}
+	if _, err := os.Stat(o.file); err != nil {
+		return nil, err
+	}
+	return feed.FileInput(o.file, o.loop), nil
 }
 
 // isTerminal reports whether w is a character device (a terminal), where

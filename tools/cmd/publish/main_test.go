@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,8 +36,12 @@ func (b *syncBuffer) String() string {
 }
 
 func runPublish(ctx context.Context, env map[string]string, args ...string) (int, string) {
+	return runPublishStdin(ctx, env, strings.NewReader(""), args...)
+}
+
+func runPublishStdin(ctx context.Context, env map[string]string, stdin io.Reader, args ...string) (int, string) {
 	var errOut syncBuffer
-	code := run(ctx, args, func(k string) string { return env[k] }, &errOut, false)
+	code := run(ctx, args, func(k string) string { return env[k] }, stdin, &errOut, false)
 	return code, errOut.String()
 }
 
@@ -63,6 +68,17 @@ func TestUsage(t *testing.T) {
 		{name: "bad url", args: []string{"-url", "http://x/", "-stream", "s", "-sample"}, wantCode: exitUsage, wantErr: "ws"},
 		{name: "missing dir", args: append(base, "-dir", "/nonexistent/segments"), wantCode: exitFailed, wantErr: "cannot read the source"},
 		{name: "missing file", args: append(base, "-file", "/nonexistent/video.mp4"), wantCode: exitFailed, wantErr: "cannot read the source"},
+		{name: "cmaf missing file", args: append(base, "-cmaf", "-file", "/nonexistent/video.mp4"), wantCode: exitFailed, wantErr: "cannot read the source"},
+		{name: "stdin without cmaf", args: append(base, "-stdin"), wantCode: exitUsage, wantErr: "add -cmaf"},
+		{name: "stdin and sample", args: append(base, "-cmaf", "-stdin", "-sample"), wantCode: exitUsage, wantErr: "exactly one source"},
+		{name: "cmaf with dir", args: append(base, "-cmaf", "-dir", "x"), wantCode: exitUsage, wantErr: "-cmaf applies"},
+		{name: "chunk without cmaf", args: append(base, "-input", "-i x", "-chunk-duration", "100ms"), wantCode: exitUsage, wantErr: "-chunk-duration applies"},
+		{name: "chunk with cmaf sample", args: append(base, "-cmaf", "-sample", "-chunk-duration", "100ms"), wantCode: exitUsage, wantErr: "-chunk-duration applies"},
+		{name: "chunk longer than fragments", args: append(base, "-cmaf", "-input", "-i x", "-chunk-duration", "2s"), wantCode: exitUsage, wantErr: "longer than the fragments"},
+		{name: "negative chunk", args: append(base, "-cmaf", "-input", "-i x", "-chunk-duration", "-1s"), wantCode: exitUsage, wantErr: "negative"},
+		{name: "bad stamp", args: append(base, "-sample", "-stamp", "now"), wantCode: exitUsage, wantErr: "-stamp \"now\": want capture or relay"},
+		{name: "loops with stdin", args: append(base, "-cmaf", "-stdin", "-loops", "2"), wantCode: exitUsage, wantErr: "do not apply to -stdin"},
+		{name: "speed with stdin", args: append(base, "-cmaf", "-stdin", "-speed", "2"), wantCode: exitUsage, wantErr: "do not apply to -stdin"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

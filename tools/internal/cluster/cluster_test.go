@@ -56,6 +56,7 @@ func TestCluster(t *testing.T) {
 		}
 	})
 	t.Run("HLS over HTTP through the registry", func(t *testing.T) { testHLSThroughRegistry(t, topo) })
+	t.Run("fMP4 parts across a chain of three nodes", func(t *testing.T) { testPartsAcrossChain(t, topo) })
 	t.Run("200 viewers one upstream", func(t *testing.T) { testManyViewers(t, topo) })
 	t.Run("inactivity close", func(t *testing.T) { testInactivity(t, topo) })
 	t.Run("duplicate publish refused", func(t *testing.T) { testDuplicatePublish(t, topo) })

@@ -1,6 +1,8 @@
 // Package feed produces the MPEG-TS segments that tools/cmd/publish sends:
 // a replay of a fixed list (the embedded sample, a directory of segments)
-// paced in real time, or the live output of ffmpeg's HLS muxer.
+// paced in real time, or the live output of ffmpeg's HLS muxer. For
+// publishing in parts it produces fragmented MP4 chunks instead (cmaf.go):
+// a looped recording, ffmpeg's fMP4 output on a pipe, or any reader of fMP4.
 package feed
 
 import (

@@ -153,20 +153,10 @@ func (f *FFmpeg) Run(ctx context.Context, sink Sink) error {
 	cmd := exec.CommandContext(runCtx, bin, f.Args(dir)...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 5 * time.Second
-	stderr, err := cmd.StderrPipe()
+	tail, logged, err := startFFmpeg(cmd, f.Log)
 	if err != nil {
 		return err
 	}
-	f.Log.Info().Str("cmd", bin+" "+strings.Join(cmd.Args[1:], " ")).Msg("starting ffmpeg")
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start ffmpeg: %w", err)
-	}
-	tail := &lineTail{max: 20}
-	logged := make(chan struct{})
-	go func() {
-		defer close(logged)
-		f.logLines(stderr, tail)
-	}()
 	exited := make(chan error, 1)
 	go func() {
 		<-logged // Wait closes the pipe; read it all first
@@ -240,7 +230,9 @@ func (f *FFmpeg) Run(ctx context.Context, sink Sink) error {
 	return nil
 }
 
-func (f *FFmpeg) logLines(r io.Reader, tail *lineTail) {
+// logLines logs each line ffmpeg writes to r as a warning, and keeps the
+// last ones in tail.
+func logLines(log zerolog.Logger, r io.Reader, tail *lineTail) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
 	for sc.Scan() {
@@ -249,7 +241,7 @@ func (f *FFmpeg) logLines(r io.Reader, tail *lineTail) {
 			continue
 		}
 		tail.add(line)
-		f.Log.Warn().Str("ffmpeg", line).Send()
+		log.Warn().Str("ffmpeg", line).Send()
 	}
 	_, _ = io.Copy(io.Discard, r)
 }
@@ -274,4 +266,25 @@ func (t *lineTail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return strings.Join(t.lines, "\n")
+}
+
+// startFFmpeg starts cmd (ffmpeg) with its stderr logged line by line; the
+// newest lines are kept in tail for an error message, and logged is closed
+// once stderr is read to its end (before cmd.Wait, which closes it).
+func startFFmpeg(cmd *exec.Cmd, log zerolog.Logger) (tail *lineTail, logged chan struct{}, err error) {
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Info().Str("cmd", cmd.Path+" "+strings.Join(cmd.Args[1:], " ")).Msg("starting ffmpeg")
+	if err := cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("start ffmpeg: %w", err)
+	}
+	tail = &lineTail{max: 20}
+	logged = make(chan struct{})
+	go func() {
+		defer close(logged)
+		logLines(log, stderr, tail)
+	}()
+	return tail, logged, nil
 }

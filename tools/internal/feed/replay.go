@@ -44,40 +44,17 @@ func (r *Replay) Run(ctx context.Context, sink Sink) error {
 	if r.Loops < 0 {
 		return fmt.Errorf("replay: loops %d is negative", r.Loops)
 	}
-	speed := r.Speed
-	if speed <= 0 {
-		speed = 1
-	}
-	maxLag := r.MaxLag
-	if maxLag <= 0 {
-		maxLag = 3 * time.Second
-	}
-	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) / speed) }
-
-	anchor := time.Now()     // carries the monotonic reading used for waits
-	var offset time.Duration // media time since anchor
+	sched := newSchedule(r.Speed, r.MaxLag, r.Log)
+	var offset time.Duration // media time since the start
 	for loop := 0; r.Loops == 0 || loop < r.Loops; loop++ {
 		if loop > 0 {
 			r.Log.Info().Int("loop", loop+1).Msg("replay restarts (discontinuity)")
 		}
 		for i, s := range r.Segments {
-			due := anchor.Add(scale(offset + s.Duration))
-			wait := time.Until(due)
-			if wait < -maxLag {
-				r.Log.Warn().Stringer("behind", -wait).Msg("replay fell behind its schedule; restarting the schedule from now")
-				anchor = time.Now().Add(-scale(offset + s.Duration))
-				wait = 0
+			if err := sched.waitEnd(ctx, offset+s.Duration); err != nil {
+				return err
 			}
-			if wait > 0 {
-				t := time.NewTimer(wait)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return ctx.Err()
-				case <-t.C:
-				}
-			}
-			s.Time = anchor.Add(scale(offset)).Round(0) // wall clock of the first frame
+			s.Time = sched.at(offset).Round(0) // wall clock of the first frame
 			s.Disc = s.Disc || (loop > 0 && i == 0)
 			if err := sink(ctx, s); err != nil {
 				return err

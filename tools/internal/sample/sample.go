@@ -4,6 +4,10 @@
 // keyframe. The files in data/ are made by tools/sample/make-sample.sh; the
 // manifest data/sample.json lists the segments in order with their exact
 // durations (from the playlist's EXTINF).
+//
+// The same content also exists as fragmented MP4 for publishing in parts
+// (CMAF, cmaf.go): 8 s in 200 ms chunks, made by
+// tools/sample/make-cmaf-sample.sh.
 package sample
 
 import (
@@ -15,7 +19,7 @@ import (
 	"time"
 )
 
-//go:embed data/sample.json data/*.ts
+//go:embed data/sample.json data/*.ts data/cmaf.mp4 data/cmaf.json
 var files embed.FS
 
 // ManifestFile is the manifest's path inside the embedded data.
