@@ -127,6 +127,8 @@ const MAX_MEDIA_RECOVERIES = 3;
 const DEFAULT_INITIAL_FRAGMENTS = 3;
 /** How long to wait for more of the relay's backlog after a fragment before loading anyway, in ms. */
 const BACKLOG_QUIET_MS = 100;
+/** A part received within its own duration plus this of its relay time is at the live edge. */
+const LIVE_PART_SLACK_MS = 150;
 
 class RelayPlayer extends Emitter<PlayerEvents> implements Player {
   hls: Hls | null = null;
@@ -307,15 +309,27 @@ class RelayPlayer extends Emitter<PlayerEvents> implements Player {
       }
       hls.loadSource(store.playlistUrl);
     };
+    let newest: Fragment | undefined;
     client.on("fragment", (f) => {
       if (loaded) return;
       received++;
-      if (received >= initial || atLiveEdge(f)) {
+      newest = f;
+      // In parts, the backlog's last closed fragment is not the live edge: the parts of
+      // the fragment being published follow it (below).
+      if (!f.parts && (received >= initial || atLiveEdge(f))) {
         load(f);
         return;
       }
       clearTimeout(quiet);
       quiet = setTimeout(() => load(f), BACKLOG_QUIET_MS);
+    });
+    // In parts: load at the first part that is live (the backlog's parts are older), so
+    // that hls.js's first playlist ends at the live edge and it starts PART-HOLD-BACK
+    // behind it. Starting from the last closed fragment instead put it up to a fragment
+    // further back, where hls.js neither speeds up nor seeks.
+    client.on("part", (p) => {
+      if (loaded || !newest || p.time === undefined) return;
+      if (p.receivedAt - p.time < 1000 * p.duration + LIVE_PART_SLACK_MS) load(newest);
     });
     this.cleanups.push(() => clearTimeout(quiet));
 
