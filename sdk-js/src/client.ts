@@ -1,6 +1,7 @@
 import { Emitter } from "./emitter";
 import { FATAL_CODES, RelayError } from "./errors";
-import { concatBytes, PartAssembly, type InitSegment, type Part } from "./parts";
+import { concatBytes } from "./bytes";
+import { PartAssembly, type InitSegment, type Part } from "./parts";
 import { decodeError, decodeFragment, decodeOk, decodePart, encodePull, parseMessage, type FragmentHeader, type PartHeader } from "./protocol";
 
 export type { InitSegment, Part } from "./parts";

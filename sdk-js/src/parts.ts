@@ -58,16 +58,3 @@ export class PartAssembly {
     return this.parts.length === count && this.parts.every((p, i) => p.index === i);
   }
 }
-
-/** The bytes of `chunks`, one after the other, in a new buffer. */
-export function concatBytes(chunks: ReadonlyArray<ArrayBuffer>): ArrayBuffer {
-  let size = 0;
-  for (const c of chunks) size += c.byteLength;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(new Uint8Array(c), at);
-    at += c.byteLength;
-  }
-  return out.buffer;
-}

@@ -1,8 +1,9 @@
 import type { Fragment, RelayClientEvents } from "./client";
 import { Emitter } from "./emitter";
 import { PART_HOLD_BACK_PARTS } from "./hls-config";
-import { concatBytes, type InitSegment, type Part } from "./parts";
+import { type InitSegment, type Part } from "./parts";
 import { renderPlaylist, type LowLatencyInput, type PlaylistSegment } from "./playlist";
+import { concatBytes, sameBytes } from "./bytes";
 
 /** A part of a fragment held by a {@link FragmentStore} (parts extension). */
 export interface StoredPart {
@@ -502,14 +503,6 @@ function startTime(
   if (f.time !== undefined && f.time > 0) return f.time;
   if (prev) return prev.pdt + prev.duration * 1000;
   return f.receivedAt - duration * 1000;
-}
-
-function sameBytes(a: ArrayBuffer, b: ArrayBuffer): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  const x = new Uint8Array(a);
-  const y = new Uint8Array(b);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
 }
 
 function positive(v: number | undefined, dflt: number): number {

@@ -8,6 +8,7 @@ import { defaultMediaSource, isManaged, type MediaSourceClass, type MediaSourceL
 import { isMpegTs, parseChunk, parseInit, type ChunkInfo, type InitInfo } from "./mp4";
 import { bufferedAhead, bufferedEnd, type Range, type TimeRangesLike } from "./ranges";
 import { PartTimeline } from "./timeline";
+import { sameBytes } from "../bytes";
 
 /** The events a {@link DirectPlayer} reads from its source (a {@link RelayClient} created with `parts: true`). */
 export type DirectSourceEvents = Pick<RelayClientEvents, "open" | "init" | "part" | "fragment" | "ended">;
@@ -498,12 +499,4 @@ export class DirectPlayer extends Emitter<DirectPlayerEvents> {
     const t = this.video.currentTime;
     this.timeline.pruneBefore(t - (this.options.backBuffer ?? 10) - 1);
   }
-}
-
-function sameBytes(a: ArrayBuffer, b: ArrayBuffer): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  const x = new Uint8Array(a);
-  const y = new Uint8Array(b);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
 }

@@ -126,7 +126,7 @@ func TestFFmpegReadsLLHLS(t *testing.T) {
 	const complete, open = ffmpegSeconds - 1, 3
 	for i, c := range chunks[:complete*ffmpegChunksPerSec+open] {
 		seq, index := uint64(i/ffmpegChunksPerSec), i%ffmpegChunksPerSec
-		in := hub.PartInput{Seq: seq, HasSeq: true, Index: index, Duration: 0.2, Independent: index == 0, Data: c}
+		in := hub.PartInput{Seq: seq, HasSeq: true, Index: uint64(index), Duration: 0.2, Independent: index == 0, Data: c}
 		if added, err := pub.AppendPart(in); !added || err != nil {
 			t.Fatalf("part %d.%d: %v, %v", seq, index, added, err)
 		}

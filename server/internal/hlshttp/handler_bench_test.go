@@ -80,7 +80,7 @@ func benchPartsHandler(b *testing.B) (*Handler, *hub.Publication) {
 			if seq == 10 && i == 2 {
 				break
 			}
-			if _, err := pub.AppendPart(hub.PartInput{Seq: seq, HasSeq: true, Index: i, Duration: 0.2, Independent: i == 0, Data: data}); err != nil {
+			if _, err := pub.AppendPart(hub.PartInput{Seq: seq, HasSeq: true, Index: uint64(i), Duration: 0.2, Independent: i == 0, Data: data}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -23,7 +23,7 @@ func partData(seq uint64, index int) []byte {
 // are independent.
 func addPart(t *testing.T, pub *hub.Publication, seq uint64, index int) {
 	t.Helper()
-	in := hub.PartInput{Seq: seq, HasSeq: true, Index: index, Duration: 0.2, Independent: index == 0 || index == 3, Data: partData(seq, index)}
+	in := hub.PartInput{Seq: seq, HasSeq: true, Index: uint64(index), Duration: 0.2, Independent: index == 0 || index == 3, Data: partData(seq, index)}
 	if added, err := pub.AppendPart(in); !added || err != nil {
 		t.Fatalf("AppendPart(%d.%d) = %v, %v", seq, index, added, err)
 	}
@@ -31,7 +31,7 @@ func addPart(t *testing.T, pub *hub.Publication, seq uint64, index int) {
 
 func closeFragment(t *testing.T, pub *hub.Publication, seq uint64, parts int) {
 	t.Helper()
-	if closed, err := pub.CloseFragment(hub.CloseInput{Seq: seq, HasSeq: true, Parts: parts, Duration: 0.2 * float64(parts)}); !closed || err != nil {
+	if closed, err := pub.CloseFragment(hub.CloseInput{Seq: seq, HasSeq: true, Parts: uint64(parts), Duration: 0.2 * float64(parts)}); !closed || err != nil {
 		t.Fatalf("CloseFragment(%d) = %v, %v", seq, closed, err)
 	}
 }
@@ -94,7 +94,7 @@ func TestLLPlaylist(t *testing.T) {
 	at := func(seq uint64, index int) int64 { return t0 + int64(seq)*1000 + int64(index)*200 }
 	for seq := range uint64(6) {
 		for i := range 5 {
-			in := hub.PartInput{Seq: seq, HasSeq: true, Index: i, Duration: 0.2, Independent: i == 0, Time: at(seq, i), Data: []byte{1}}
+			in := hub.PartInput{Seq: seq, HasSeq: true, Index: uint64(i), Duration: 0.2, Independent: i == 0, Time: at(seq, i), Data: []byte{1}}
 			if seq == 5 && i == 0 {
 				in.Disc = true
 			}
@@ -105,7 +105,7 @@ func TestLLPlaylist(t *testing.T) {
 		closeFragment(t, pub, seq, 5)
 	}
 	for i := range 2 {
-		if _, err := pub.AppendPart(hub.PartInput{Seq: 6, HasSeq: true, Index: i, Duration: 0.2 - 0.0004*float64(i), Independent: i == 0, Time: at(6, i), Data: []byte{1}}); err != nil {
+		if _, err := pub.AppendPart(hub.PartInput{Seq: 6, HasSeq: true, Index: uint64(i), Duration: 0.2 - 0.0004*float64(i), Independent: i == 0, Time: at(6, i), Data: []byte{1}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -221,7 +221,7 @@ func TestLLPlaylistsAreValidOnEveryReload(t *testing.T) {
 				pub.SetInit([]byte("init 3")) // while a fragment is open
 				check("init 3")
 			}
-			in := hub.PartInput{Seq: seq, HasSeq: true, Index: i, Duration: 0.2, Independent: i == 0, Data: partData(seq, i)}
+			in := hub.PartInput{Seq: seq, HasSeq: true, Index: uint64(i), Duration: 0.2, Independent: i == 0, Data: partData(seq, i)}
 			if i == 0 && (seq == 3 || seq == 8) {
 				in.Disc = true
 			}
@@ -773,7 +773,7 @@ func TestLLReloadLikeAPlayer(t *testing.T) {
 		for seq := uint64(1); seq < 6; seq++ {
 			for i := range 5 {
 				time.Sleep(2 * time.Millisecond)
-				if _, err := pub.AppendPart(hub.PartInput{Seq: seq, HasSeq: true, Index: i, Duration: 0.2, Independent: i == 0, Data: partData(seq, i)}); err != nil {
+				if _, err := pub.AppendPart(hub.PartInput{Seq: seq, HasSeq: true, Index: uint64(i), Duration: 0.2, Independent: i == 0, Data: partData(seq, i)}); err != nil {
 					t.Error(err)
 					return
 				}

@@ -101,7 +101,7 @@ func BenchmarkPartFanOut(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				wg.Add(n)
-				if _, err := pub.AppendPart(PartInput{Index: i % 5, Duration: 0.2, Independent: i%5 == 0, Data: data}); err != nil {
+				if _, err := pub.AppendPart(PartInput{Index: uint64(i % 5), Duration: 0.2, Independent: i%5 == 0, Data: data}); err != nil {
 					b.Fatal(err)
 				}
 				wg.Wait()

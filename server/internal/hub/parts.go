@@ -29,7 +29,7 @@ var ErrNotPublisher = errors.New("not the stream's publisher")
 type PartInput struct {
 	Seq         uint64 // the publisher's fragment number, used if HasSeq
 	HasSeq      bool
-	Index       int
+	Index       uint64 // as the publisher sent it: any value is checked here
 	Duration    float64
 	Independent bool
 	Time        int64 // publish time, Unix ms; 0 = now
@@ -40,7 +40,7 @@ type PartInput struct {
 // CloseInput is the F message that closes a fragment sent in parts.
 type CloseInput struct {
 	Duration float64
-	Parts    int
+	Parts    uint64
 	Seq      uint64 // used if HasSeq
 	HasSeq   bool
 }
@@ -66,7 +66,7 @@ func (p *Publication) SetInit(data []byte) {
 	s.init = &Init{Data: data, Gen: gen}
 	s.bytes += int64(len(data))
 	s.hub.totalBytes.Add(int64(len(data)))
-	s.wakeAllLocked()
+	s.wakePartsLocked()
 }
 
 // AppendPart adds a part to the stream's open fragment, opening a new
@@ -114,15 +114,15 @@ func (s *Stream) appendPart(p *Publication, in PartInput, now time.Time) (bool, 
 		f = s.openFragment(p, in, now)
 	}
 	switch {
-	case in.Index < len(f.parts):
+	case in.Index < uint64(len(f.parts)):
 		return false, nil // a resend
-	case in.Index > len(f.parts):
+	case in.Index > uint64(len(f.parts)):
 		return false, fmt.Errorf("%w: part %d of fragment %d follows part %d", ErrPartOrder, in.Index, f.Seq, len(f.parts)-1)
 	}
 	if err := s.checkOpenSize(f, len(in.Data)); err != nil {
 		return false, err
 	}
-	part := &Part{Index: in.Index, Duration: in.Duration, Independent: in.Independent, Time: in.Time, Arrival: now, Data: in.Data}
+	part := &Part{Index: len(f.parts), Duration: in.Duration, Independent: in.Independent, Time: in.Time, Arrival: now, Data: in.Data}
 	if part.Time == 0 {
 		part.Time = now.UnixMilli()
 	}
@@ -132,7 +132,7 @@ func (s *Stream) appendPart(p *Publication, in PartInput, now time.Time) (bool, 
 	s.hub.totalBytes.Add(int64(part.size()))
 	s.win.maxPart = max(s.win.maxPart, part.Duration)
 	s.evict()
-	s.wakeAllLocked()
+	s.wakePartsLocked()
 	return true, nil
 }
 
@@ -203,7 +203,7 @@ func (s *Stream) closeFragment(p *Publication, in CloseInput) (bool, error) {
 	if in.HasSeq && in.Seq != f.Seq {
 		return false, fmt.Errorf("%w: F closes fragment %d, but fragment %d is open", ErrPartOrder, in.Seq, f.Seq)
 	}
-	if in.Parts != len(f.parts) {
+	if in.Parts != uint64(len(f.parts)) {
 		return false, fmt.Errorf("%w: F says fragment %d has %d parts, %d arrived", ErrPartOrder, f.Seq, in.Parts, len(f.parts))
 	}
 	s.closeOpenLocked(&in.Duration)
@@ -233,13 +233,19 @@ func (s *Stream) closeOpenLocked(d *float64) {
 	s.ring.push(f)
 	s.win.appended(f)
 	s.evict()
-	s.wakeAllLocked()
-}
-
-// wakeAllLocked wakes every subscriber and poller. Called with s.mu held.
-func (s *Stream) wakeAllLocked() {
 	for sub := range s.subs {
 		sub.wakeLocked()
+	}
+}
+
+// wakePartsLocked wakes the subscribers in parts and the pollers: a part or
+// an init segment is nothing to a subscriber of whole fragments, which would
+// start a writer goroutine only to find nothing due. Called with s.mu held.
+func (s *Stream) wakePartsLocked() {
+	for sub := range s.subs {
+		if sub.parts != nil {
+			sub.wakeLocked()
+		}
 	}
 	s.win.wake()
 }

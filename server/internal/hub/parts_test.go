@@ -79,7 +79,7 @@ func (r *partRecorder) waitEvents(t *testing.T, want ...string) {
 }
 
 func part(seq uint64, index int, independent bool) PartInput {
-	return PartInput{Seq: seq, HasSeq: true, Index: index, Duration: 0.2, Independent: independent, Data: []byte(fmt.Sprintf("%d.%d;", seq, index))}
+	return PartInput{Seq: seq, HasSeq: true, Index: uint64(index), Duration: 0.2, Independent: independent, Data: []byte(fmt.Sprintf("%d.%d;", seq, index))}
 }
 
 func mustPart(t *testing.T, p *Publication, in PartInput) {
@@ -91,7 +91,7 @@ func mustPart(t *testing.T, p *Publication, in PartInput) {
 
 func mustClose(t *testing.T, p *Publication, seq uint64, parts int) {
 	t.Helper()
-	if closed, err := p.CloseFragment(CloseInput{Seq: seq, HasSeq: true, Parts: parts, Duration: 0.2 * float64(parts)}); !closed || err != nil {
+	if closed, err := p.CloseFragment(CloseInput{Seq: seq, HasSeq: true, Parts: uint64(parts), Duration: 0.2 * float64(parts)}); !closed || err != nil {
 		t.Fatalf("CloseFragment(%d) = %v, %v", seq, closed, err)
 	}
 }
@@ -312,7 +312,7 @@ func TestOpenFragmentIsBounded(t *testing.T) {
 	h = New(Config{})
 	p, _ = h.Publish("s", PublishOptions{})
 	for i := range MaxParts {
-		mustPart(t, p, PartInput{Index: i, Data: []byte{1}})
+		mustPart(t, p, PartInput{Index: uint64(i), Data: []byte{1}})
 	}
 	if _, err := p.AppendPart(PartInput{Index: MaxParts, Data: []byte{1}}); !errors.Is(err, ErrFragmentTooLarge) {
 		t.Fatalf("part %d: %v", MaxParts, err)

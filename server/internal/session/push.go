@@ -216,7 +216,7 @@ func (s *session) receiveBinary(pub *hub.Publication, pending pendingBinary, bod
 	case pending.part != nil:
 		p := pending.part
 		_, err := pub.AppendPart(hub.PartInput{
-			Seq: p.Seq, HasSeq: p.HasSeq, Index: int(min(p.Index, maxPartIndex)), Duration: p.Duration,
+			Seq: p.Seq, HasSeq: p.HasSeq, Index: p.Index, Duration: p.Duration,
 			Independent: p.Independent, Time: p.Time, Disc: p.Disc, Data: data,
 		})
 		switch {
@@ -234,14 +234,10 @@ func (s *session) receiveBinary(pub *hub.Publication, pending pendingBinary, bod
 	return nil
 }
 
-// maxPartIndex bounds a part index so that it fits an int anywhere; no
-// fragment has that many parts.
-const maxPartIndex = 1 << 30
-
 // closeFragment handles the F that closes a fragment sent in parts.
 func (s *session) closeFragment(pub *hub.Publication, f protocol.Fragment) error {
 	_, err := pub.CloseFragment(hub.CloseInput{
-		Duration: f.Duration, Parts: int(min(f.Parts, maxPartIndex)), Seq: f.Seq, HasSeq: f.HasSeq,
+		Duration: f.Duration, Parts: f.Parts, Seq: f.Seq, HasSeq: f.HasSeq,
 	})
 	if err != nil && !errors.Is(err, hub.ErrNotPublisher) {
 		return protocolError("%v", err)

@@ -216,8 +216,8 @@ func (c *conn) reachedEdge(m message) bool {
 	switch m.msg.Type {
 	case protocol.TypePart:
 		return m.part.Seq > c.edgeSeq || m.part.Seq == c.edgeSeq && m.part.Index+1 >= c.edgeParts
-	case protocol.TypeFragment:
-		return m.meta.Seq+1 >= c.edgeSeq && c.edgeParts == 0 || m.meta.Seq >= c.edgeSeq
+	case protocol.TypeFragment: // fragment Seq is complete
+		return m.meta.Seq >= c.edgeSeq || c.edgeParts == 0 && m.meta.Seq+1 == c.edgeSeq
 	}
 	return false
 }

@@ -266,9 +266,10 @@ type openFragment struct {
 // appendPart relays one part into the local stream; false if the local
 // stream is no longer this pull's.
 func (p *pull) appendPart(part protocol.Part, data []byte, open *openFragment, disc bool) bool {
-	in := hub.PartInput{Index: int(min(part.Index, 1<<30)), Duration: part.Duration, Independent: part.Independent,
+	in := hub.PartInput{Index: part.Index, Duration: part.Duration, Independent: part.Independent,
 		Time: part.Time, Disc: part.Disc || disc, Data: data}
-	if open.active && part.HasSeq && part.Seq == open.upstream {
+	continues := open.active && part.HasSeq && part.Seq == open.upstream
+	if continues {
 		in.Seq, in.HasSeq = open.local, true
 	} else if in.Index != 0 {
 		return true // the middle of a fragment this node did not see start: wait for the next
@@ -281,8 +282,10 @@ func (p *pull) appendPart(part protocol.Part, data []byte, open *openFragment, d
 		p.m.cfg.Log.Warn().Err(err).Str("stream", p.stream).Msg("upstream part dropped")
 		return true
 	}
-	local, _ := p.pub.NextPart()
-	*open = openFragment{active: part.HasSeq, upstream: part.Seq, local: local}
+	if !continues { // part 0 opened a local fragment: remember its number
+		local, _ := p.pub.NextPart()
+		*open = openFragment{active: part.HasSeq, upstream: part.Seq, local: local}
+	}
 	return true
 }
 
@@ -291,7 +294,7 @@ func (p *pull) closeParts(f protocol.Fragment, open *openFragment) {
 	if !open.active || !f.HasSeq || f.Seq != open.upstream {
 		return
 	}
-	_, err := p.pub.CloseFragment(hub.CloseInput{Duration: f.Duration, Parts: int(min(f.Parts, 1<<30)), Seq: open.local, HasSeq: true})
+	_, err := p.pub.CloseFragment(hub.CloseInput{Duration: f.Duration, Parts: f.Parts, Seq: open.local, HasSeq: true})
 	if err != nil {
 		p.m.cfg.Log.Warn().Err(err).Str("stream", p.stream).Msg("upstream fragment close dropped")
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -198,21 +197,14 @@ func checkParts(t *testing.T, msgs []relayMsg, fragment time.Duration) ([]byte, 
 	return stream, fragments
 }
 
-// readChunks splits an fMP4 stream with sdk-go/cmaf.
+// readChunks splits an fMP4 stream (init segment first) into its chunks.
 func readChunks(t *testing.T, stream []byte) []cmaf.Chunk {
 	t.Helper()
-	r := cmaf.NewReader(bytes.NewReader(stream), nil)
-	var out []cmaf.Chunk
-	for {
-		c, err := r.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, c)
+	s, err := sample.ParseCMAF(stream)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return s.Chunks
 }
 
 // TestCMAFSampleInParts loops the fMP4 sample twice into a relay with

@@ -172,13 +172,9 @@ func (f *FFmpegCMAF) Run(ctx context.Context, sink ChunkSink) error {
 	if len(f.Input) == 0 {
 		return errors.New("ffmpeg: no input")
 	}
-	bin := f.Path
-	if bin == "" {
-		bin = "ffmpeg"
-	}
-	bin, err := exec.LookPath(bin)
+	bin, err := lookFFmpeg(f.Path)
 	if err != nil {
-		return fmt.Errorf("%w: %v (install it with apt-get install ffmpeg, or give its path)", ErrNoFFmpeg, err)
+		return err
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()

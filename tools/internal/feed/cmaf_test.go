@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,18 +27,11 @@ func reparse(t *testing.T, got []receivedChunk) []cmaf.Chunk {
 		stream.Write(g.c.Init)
 		stream.Write(g.c.Data)
 	}
-	r := cmaf.NewReader(&stream, nil)
-	var out []cmaf.Chunk
-	for {
-		c, err := r.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, c)
+	s, err := sample.ParseCMAF(stream.Bytes())
+	if err != nil {
+		t.Fatal(err)
 	}
+	return s.Chunks
 }
 
 // TestCMAFReplayLoops plays the fMP4 sample twice, fast: chunks keep their

@@ -132,13 +132,9 @@ func (f *FFmpeg) Run(ctx context.Context, sink Sink) error {
 	if len(f.Input) == 0 {
 		return errors.New("ffmpeg: no input")
 	}
-	bin := f.Path
-	if bin == "" {
-		bin = "ffmpeg"
-	}
-	bin, err := exec.LookPath(bin)
+	bin, err := lookFFmpeg(f.Path)
 	if err != nil {
-		return fmt.Errorf("%w: %v (install it with apt-get install ffmpeg, or give its path)", ErrNoFFmpeg, err)
+		return err
 	}
 	dir := f.Dir
 	if dir == "" {
@@ -287,4 +283,16 @@ func startFFmpeg(cmd *exec.Cmd, log zerolog.Logger) (tail *lineTail, logged chan
 		logLines(log, stderr, tail)
 	}()
 	return tail, logged, nil
+}
+
+// lookFFmpeg finds the ffmpeg binary: path, or "ffmpeg" on the PATH.
+func lookFFmpeg(path string) (string, error) {
+	if path == "" {
+		path = "ffmpeg"
+	}
+	bin, err := exec.LookPath(path)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v (install it with apt-get install ffmpeg, or give its path)", ErrNoFFmpeg, err)
+	}
+	return bin, nil
 }
